@@ -1,0 +1,17 @@
+"""imagine_bench: offline RL from real and imaginary rollouts, on d3rlpy and Hydra.
+
+``imagine_bench.make("MetaWorld-v0", level="hard")`` returns a Gymnasium env whose observation is the domain state
+followed by the instruction embedding; ``env.get_dataset()`` returns ``(real, imaginary)`` rollouts.
+"""
+
+from imagine_bench.quiet import silence_third_party
+
+silence_third_party()
+
+from imagine_bench.env import ImagineBenchEnv, make, register_gymnasium_ids  # noqa: E402
+from imagine_bench.levels import LEVELS  # noqa: E402
+
+__version__ = "0.1.0"
+__all__ = ["make", "ImagineBenchEnv", "LEVELS", "__version__"]
+
+register_gymnasium_ids()

@@ -1,0 +1,106 @@
+"""Datasets are generated on first use into a cache directory and reused afterwards.
+
+The file name carries a hash of everything that decides the contents (domain, level, backend and its settings,
+episodes, horizon, seed, data-format version), so changing any setting makes a new file instead of silently reusing
+an old one. A lock file keeps two parallel jobs (joblib multirun) from generating the same dataset twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import sys
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from imagine_bench.data import store
+from imagine_bench.data.collect import collect_expert_rollouts
+from imagine_bench.data.rollouts import Rollouts
+from imagine_bench.domains import Domain, get_domain
+from imagine_bench.language.embedders import default_cache_dir
+from imagine_bench.levels import check_level, uses_imaginary_data
+
+# Bump when generation logic changes in a way that changes file contents.
+DATA_VERSION = 1
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for package in ("imagine-bench", "numpy", "gymnasium", "mujoco", "metaworld", "minigrid", "d3rlpy", "torch"):
+        try:
+            versions[package] = importlib_metadata.version(package)
+        except importlib_metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def dataset_path(cache_dir: Path, spec: dict[str, Any]) -> Path:
+    key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:10]
+    kind = spec["kind"] if spec["kind"] == "real" else f"imaginary-{spec['level']}-{spec['backend']['backend']}"
+    name = f"{kind}-n{spec['episodes_per_task']}-h{spec['horizon']}-s{spec['seed']}-{key}.h5"
+    return Path(cache_dir) / "datasets" / spec["domain"] / name
+
+
+def _regenerate_hint(path: Path) -> str:
+    return f"delete {path} and rerun: the dataset is regenerated on first use"
+
+
+def load_or_generate(path: Path, spec: dict[str, Any], generate) -> Rollouts:
+    """Return the verified dataset at ``path``, generating it first (under a lock, atomically) if absent.
+
+    An existing file that is corrupt raises :class:`store.DatasetError`; it is never silently overwritten, so a
+    damaged cache is noticed rather than papered over.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(path) + ".lock"):
+        if not path.exists():
+            rollouts = generate()
+            rollouts.metadata.update(spec, versions=package_versions(), argv=" ".join(sys.argv[:1]))
+            store.save(path, rollouts)
+    return store.load(path, _regenerate_hint(path))
+
+
+def load_datasets(
+    domain: Domain | str,
+    level: str,
+    *,
+    horizon: int | None = None,
+    real_episodes_per_task: int = 100,
+    imaginary_episodes_per_task: int = 100,
+    imagination: Any = None,
+    seed: int = 0,
+    cache_dir: str | os.PathLike | None = None,
+    progress: bool = True,
+) -> tuple[Rollouts, Rollouts | None]:
+    """``(real, imaginary)`` for ``level``: real = experts on the training tasks with training instructions (the same
+    file for every level); imaginary = the backend's rollouts of the level's tasks, ``None`` for ``level="real"``."""
+    from imagine_bench.imagination import ScriptedImagination
+
+    domain = get_domain(domain) if isinstance(domain, str) else domain
+    check_level(level)
+    horizon = int(horizon or domain.default_horizon)
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    common = {"domain": domain.name, "horizon": horizon, "seed": int(seed), "data_version": DATA_VERSION}
+
+    real_spec = {**common, "kind": "real", "level": "real", "episodes_per_task": int(real_episodes_per_task),
+                 "backend": {"backend": "expert"}}
+    real = load_or_generate(
+        dataset_path(cache_dir, real_spec), real_spec,
+        lambda: collect_expert_rollouts(domain, "real", real_episodes_per_task, horizon, seed, progress=progress),
+    )
+    if not uses_imaginary_data(level):
+        return real, None
+
+    backend = imagination if imagination is not None else ScriptedImagination()
+    imag_spec = {**common, "kind": "imaginary", "level": level, "episodes_per_task": int(imaginary_episodes_per_task),
+                 "backend": backend.settings()}
+    imaginary = load_or_generate(
+        dataset_path(cache_dir, imag_spec), imag_spec,
+        lambda: backend.generate(domain, level, imaginary_episodes_per_task, horizon, seed, progress=progress),
+    )
+    return real, imaginary

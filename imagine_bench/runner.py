@@ -1,0 +1,172 @@
+"""One run, start to finish: config -> data -> d3rlpy algorithm -> training with periodic evaluation -> outputs.
+
+Outputs in the run directory: ``results.json`` (final and per-evaluation metrics, per-episode results of the last
+evaluation, dataset summaries, timings, the resolved config, and ``status``), ``model.d3`` (the final model,
+loadable with ``d3rlpy.load_learnable`` once ``encoders`` is imported), ``d3rlpy/`` (d3rlpy's CSV logs and periodic
+checkpoints) and ``wandb/`` (the offline W&B run).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+import torch
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+from algos import build_algo
+from imagine_bench.data import load_datasets
+from imagine_bench.data.buffer import FlatReplayBuffer
+from imagine_bench.domains import get_domain
+from imagine_bench.evaluation import Evaluator, as_records, d3rlpy_policy, summarize
+from imagine_bench.language import CachedEmbedder
+from imagine_bench.levels import LEVELS, check_level, evaluation_levels, uses_imaginary_data
+from imagine_bench.seeding import seed_everything
+from imagine_bench.storage import atomic_write
+from imagine_bench.tracking import MetricsFileAdapterFactory, Tracker, TrackerAdapterFactory
+
+log = logging.getLogger("imagine_bench")
+
+
+def run_name(cfg: DictConfig) -> str:
+    return f"{cfg.env.name}-{cfg.level.name}-{cfg.algo.name}-{cfg.seed}"
+
+
+def validate(cfg: DictConfig) -> None:
+    """Fail fast, before any data is generated, on choices that cannot work together."""
+    domain = get_domain(cfg.env.name)
+    check_level(cfg.level.name)
+    from algos.build import algo_variant
+
+    algo_variant(cfg.algo, domain.action_kind)
+    for level in cfg.eval.levels or []:
+        check_level(level)
+    if cfg.steps <= 0 or cfg.eval.interval <= 0:
+        raise ValueError("steps and eval.interval must be positive")
+    if cfg.steps % min(cfg.eval.interval, cfg.steps):
+        raise ValueError(f"steps ({cfg.steps}) must be a multiple of eval.interval ({cfg.eval.interval})")
+    if str(cfg.device).startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device={cfg.device} requested but torch sees no CUDA device; use device=cpu")
+
+
+def fill_runtime_fields(cfg: DictConfig, state_dim: int) -> None:
+    """Fields derived from the domain, filled before ``instantiate`` (never hard-coded in YAML)."""
+    with open_dict(cfg):
+        if "state_dim" in cfg.encoder.keys():  # `in` alone is False for a ??? value
+            cfg.encoder.state_dim = state_dim
+
+
+def run(cfg: DictConfig, run_dir: Path, group: str | None = None) -> dict[str, Any]:
+    validate(cfg)
+    torch.set_num_threads(int(cfg.threads))
+    seed_everything(int(cfg.seed))
+    domain = get_domain(cfg.env.name)
+    level = cfg.level.name
+    fill_runtime_fields(cfg, domain.state_dim)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    eval_levels = tuple(cfg.eval.levels) if cfg.eval.levels else evaluation_levels(level)
+    results: dict[str, Any] = {
+        "status": "running", "run": run_name(cfg), "env": domain.name, "level": level, "algo": cfg.algo.name,
+        "seed": int(cfg.seed), "eval_levels": list(eval_levels), "history": [],
+        "config": OmegaConf.to_container(cfg, resolve=True),
+    }
+    tracker: Tracker = instantiate(cfg.logger)
+    evaluator = None
+    timings: dict[str, float] = {}
+    try:
+        tracker.start(run_name(cfg), group, results["config"], run_dir)
+        started = time.perf_counter()
+        embedder = CachedEmbedder(instantiate(cfg.embedder), cfg.data.cache_dir)
+        imagination = instantiate(cfg.imagination) if uses_imaginary_data(level) else None
+        real, imaginary = load_datasets(
+            domain, level, horizon=cfg.env.horizon, real_episodes_per_task=cfg.data.real_episodes_per_task,
+            imaginary_episodes_per_task=cfg.data.imaginary_episodes_per_task, imagination=imagination,
+            seed=cfg.data.seed, cache_dir=cfg.data.cache_dir, progress=cfg.progress,
+        )
+        results["data"] = {"real": real.summary(), "imaginary": None if imaginary is None else imaginary.summary(),
+                           "imaginary_settings": None if imagination is None else imagination.settings()}
+        timings["data_s"] = time.perf_counter() - started
+
+        buffer = FlatReplayBuffer(
+            real, imaginary, embedder, imaginary_share=cfg.data.imaginary_share if imaginary is not None else None,
+            seed=int(cfg.seed), action_size=domain.action_space.n if domain.is_discrete else None,
+        )
+        algo = build_algo(cfg.algo, domain.action_kind, str(cfg.device))
+        evaluator = Evaluator(domain, eval_levels, cfg.eval.episodes_per_task, cfg.env.horizon, embedder,
+                              in_flight=cfg.eval.in_flight, eval_seed=cfg.eval.seed)
+        policy = d3rlpy_policy(algo)
+        last_eval: dict[str, Any] = {}
+
+        def evaluate(algo_: Any, epoch: int, step: int) -> None:
+            t0 = time.perf_counter()
+            episodes = evaluator(policy)
+            metrics = summarize(episodes)
+            metrics["eval/seconds"] = time.perf_counter() - t0
+            tracker.log(metrics, step=step)
+            results["history"].append({"step": step, "epoch": epoch, **metrics})
+            last_eval.update(metrics=metrics, episodes=episodes)
+            log.info("step %d: %s", step, "  ".join(
+                f"{lv} {metrics[f'eval/{lv}/success']:.2f}" for lv in eval_levels))
+
+        interval = min(int(cfg.eval.interval), int(cfg.steps))
+        t_train = time.perf_counter()
+        algo.fit(
+            buffer, n_steps=int(cfg.steps), n_steps_per_epoch=interval, experiment_name="d3rlpy",
+            with_timestamp=False, show_progress=bool(cfg.progress), save_interval=int(cfg.checkpoint_every),
+            logger_adapter=_file_and_tracker(run_dir, tracker), epoch_callback=evaluate,
+        )
+        timings["train_and_eval_s"] = time.perf_counter() - t_train
+        timings["steps_per_s"] = cfg.steps / max(timings["train_and_eval_s"] - _eval_seconds(results), 1e-9)
+        algo.save(str(run_dir / "model.d3"))
+        results.update(status="completed", final=last_eval["metrics"], episodes=as_records(last_eval["episodes"]),
+                       success={lv: last_eval["metrics"][f"eval/{lv}/success"] for lv in eval_levels})
+        tracker.summary({"final/" + k: v for k, v in last_eval["metrics"].items()})
+        return results
+    except BaseException as exc:
+        results.update(status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+        raise
+    finally:
+        results["timing"] = timings
+        write_results(run_dir / "results.json", results)
+        tracker.finish(exit_code=0 if results["status"] == "completed" else 1)
+        if evaluator is not None:
+            evaluator.close()
+
+
+def _eval_seconds(results: dict[str, Any]) -> float:
+    return sum(h.get("eval/seconds", 0.0) for h in results["history"])
+
+
+def _file_and_tracker(run_dir: Path, tracker: Tracker):
+    from d3rlpy.logging import CombineAdapterFactory
+
+    return CombineAdapterFactory([MetricsFileAdapterFactory(root_dir=str(run_dir)), TrackerAdapterFactory(tracker)])
+
+
+def write_results(path: Path, results: dict[str, Any]) -> None:
+    with atomic_write(path) as tmp:
+        tmp.write_text(json.dumps(results, indent=2, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return str(value)
+
+
+def format_success_table(results: dict[str, Any]) -> str:
+    rows = [f"{'level':<10}{'success':>9}{'return':>9}{'length':>8}"]
+    final = results.get("final", {})
+    for level in LEVELS:
+        if f"eval/{level}/success" in final:
+            rows.append(f"{level:<10}{final[f'eval/{level}/success']:>9.3f}{final[f'eval/{level}/return']:>9.2f}"
+                        f"{final[f'eval/{level}/length']:>8.1f}")
+    return "\n".join(rows)

@@ -1,0 +1,37 @@
+"""Train and evaluate one configuration, or sweep many with ``-m``.
+
+    python launch.py env=metaworld algo=cql level=hard
+    python launch.py -m algo=bc,cql,td3_plus_bc,iql level=rephrase,easy,hard seed=0,1,2
+    python launch.py experiment=quickstart
+
+See README.md for every option; ``python launch.py --help`` lists the config groups.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+import imagine_bench  # noqa: F401  (quiets third-party output, registers domains and encoders)
+import encoders  # noqa: F401  (registers the LLaTA encoder factory with d3rlpy)
+
+
+@hydra.main(version_base="1.3", config_path="configs", config_name="config")
+def main(cfg: DictConfig) -> float:
+    from imagine_bench.runner import format_success_table, run, run_name
+
+    hydra_cfg = HydraConfig.get()
+    run_dir = Path(hydra_cfg.runtime.output_dir)
+    group = Path(hydra_cfg.sweep.dir).name if hydra_cfg.mode == RunMode.MULTIRUN else None
+    results = run(cfg, run_dir, group)
+    print(f"\n{run_name(cfg)}: success per level after {cfg.steps} steps (results in {run_dir}/results.json)")
+    print(format_success_table(results), flush=True)
+    return float(results["success"][cfg.level.name])
+
+
+if __name__ == "__main__":
+    main()
