@@ -20,7 +20,10 @@ import imagine_bench  # noqa: F401  (quiets third-party output, registers domain
 import encoders  # noqa: F401  (registers the LLaTA encoder factory with d3rlpy)
 
 
-@hydra.main(version_base="1.3", config_path="configs", config_name="config")
+CONFIGS = str(Path(__file__).resolve().parent / "configs")  # absolute, so launch.py also works when imported
+
+
+@hydra.main(version_base="1.3", config_path=CONFIGS, config_name="config")
 def main(cfg: DictConfig) -> float:
     from imagine_bench.runner import format_success_table, run, run_name
 

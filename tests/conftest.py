@@ -18,6 +18,7 @@ torch.set_num_threads(1)
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(ROOT))  # launch.py
 
 import imagine_bench  # noqa: E402,F401
 import toy_domain  # noqa: E402,F401  (registers the toy domain)
@@ -55,3 +56,25 @@ def minilm():
     from imagine_bench.language import CachedEmbedder, MiniLMEmbedder
 
     return CachedEmbedder(MiniLMEmbedder(), None)
+
+
+@pytest.fixture()
+def launch(cache_dir, monkeypatch):
+    """Run ``launch.py`` in-process with the given overrides; returns the run's results.json as a dict."""
+    import json
+
+    import launch as launch_module
+
+    def _launch(run_dir: Path, *overrides: str) -> dict:
+        argv = ["launch.py", f"data.cache_dir={cache_dir}", f"hydra.run.dir={run_dir}", *overrides]
+        monkeypatch.setattr(sys, "argv", argv)
+        launch_module.main()
+        return json.loads((run_dir / "results.json").read_text())
+
+    return _launch
+
+
+def subprocess_env(cache_dir: Path) -> dict:
+    env = dict(os.environ, IMAGINE_BENCH_CACHE=str(cache_dir), OMP_NUM_THREADS="1", WANDB_MODE="offline")
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), env.get("PYTHONPATH", "")])
+    return env

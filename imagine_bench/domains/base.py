@@ -44,6 +44,12 @@ class TaskSimulator(ABC):
     def expert_action(self) -> Action:
         """The scripted expert's action for the current simulator state (chained experts for composite tasks)."""
 
+    def restore(self, state: np.ndarray, goal: np.ndarray) -> None:
+        """Put the simulator into the (possibly imagined) ``state``, for replaying imagined actions in the real
+        simulator. Optional: domains whose state vector does not determine the simulator state raise
+        ``NotImplementedError`` (the default)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot restore a simulator state from a state vector")
+
     def instruction_slots(self) -> Mapping[str, str]:
         """Words that fill the task's instruction templates for the current episode (colours, objects, ...)."""
         return {}
