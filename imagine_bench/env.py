@@ -48,10 +48,6 @@ class ImagineBenchEnv(gym.Env):
         self.state_dim = state_dim
         self.observation_space = gym.spaces.Box(-np.inf, np.inf, (state_dim + embed_dim,), np.float32)
         self.action_space = self.domain.action_space
-        # Embed every fixed phrasing of the level up front: one batch, then cached on disk.
-        self.embedder.embed(
-            [text for task in self.tasks for text in self.domain.instructions(self.level, task)]
-        )
         self._episode: dict[str, Any] | None = None
 
     # ----------------------------------------------------------------------------------------------------------------

@@ -77,7 +77,7 @@ def run(cfg: DictConfig, run_dir: Path, group: str | None = None) -> dict[str, A
         "config": OmegaConf.to_container(cfg, resolve=True),
     }
     tracker: Tracker = instantiate(cfg.logger)
-    evaluator = None
+    evaluator = embedder = None
     timings: dict[str, float] = {}
     try:
         tracker.start(run_name(cfg), group, results["config"], run_dir)
@@ -137,6 +137,8 @@ def run(cfg: DictConfig, run_dir: Path, group: str | None = None) -> dict[str, A
         tracker.finish(exit_code=0 if results["status"] == "completed" else 1)
         if evaluator is not None:
             evaluator.close()
+        if embedder is not None:
+            embedder.flush()
 
 
 def _eval_seconds(results: dict[str, Any]) -> float:

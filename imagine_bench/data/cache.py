@@ -85,7 +85,8 @@ def load_datasets(
     check_level(level)
     horizon = int(horizon or domain.default_horizon)
     cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    common = {"domain": domain.name, "horizon": horizon, "seed": int(seed), "data_version": DATA_VERSION}
+    common = {"domain": domain.name, "horizon": horizon, "seed": int(seed), "data_version": DATA_VERSION,
+              "domain_version": domain.data_version}
 
     real_spec = {**common, "kind": "real", "level": "real", "episodes_per_task": int(real_episodes_per_task),
                  "backend": {"backend": "expert"}}

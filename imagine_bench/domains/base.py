@@ -68,6 +68,7 @@ class Domain(ABC):
     state_dim: ClassVar[int]
     goal_dim: ClassVar[int] = 0  # extra per-episode goal description not visible in the state
     level_tasks: ClassVar[Mapping[str, tuple[str, ...]]]  # level -> task names; rephrase shares real's tasks
+    data_version: ClassVar[int] = 1  # bump when tasks, experts or rewards change: cached datasets are regenerated
 
     @property
     @abstractmethod

@@ -7,10 +7,12 @@ cosine ~0.99) and cannot be recomputed offline. We use all-MiniLM-L6-v2 (384-d, 
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import re
 import threading
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
@@ -90,6 +92,10 @@ class CachedEmbedder(InstructionEmbedder):
     atomically (temporary file, then rename), so a concurrent or interrupted writer never leaves a half-written cache.
     """
 
+    #: unsaved new entries that trigger a rewrite of the cache file (single new strings, as met at evaluation
+    #: resets, are batched so a long list of phrasings does not rewrite the file once per string)
+    flush_every = 256
+
     def __init__(self, inner: InstructionEmbedder, cache_dir: str | os.PathLike | None) -> None:
         self.inner = inner
         self.name = inner.name
@@ -97,6 +103,8 @@ class CachedEmbedder(InstructionEmbedder):
         self.path = None if cache_dir is None else Path(cache_dir) / "embeddings" / f"{_safe(inner.name)}.npz"
         self._table: dict[str, np.ndarray] = {}
         self._loaded = False
+        self._unsaved = 0
+        atexit.register(_flush_if_alive, weakref.ref(self))
 
     def _load_file(self) -> None:
         self._loaded = True
@@ -116,19 +124,29 @@ class CachedEmbedder(InstructionEmbedder):
         missing = list(dict.fromkeys(t for t in texts if t not in self._table))
         if missing:
             self._table.update(zip(missing, self.inner.embed(missing), strict=True))
-            self._save()
+            self._unsaved += len(missing)
+            if self._unsaved >= self.flush_every or len(missing) > 1:
+                self.flush()
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         return np.stack([self._table[t] for t in texts]).astype(np.float32, copy=False)
 
-    def _save(self) -> None:
-        if self.path is None:
+    def flush(self) -> None:
+        """Write new entries to the cache file (also called at interpreter exit)."""
+        if self.path is None or not self._unsaved:
             return
+        self._unsaved = 0
         texts = np.array(list(self._table), dtype=np.str_)
         vectors = np.stack(list(self._table.values())).astype(np.float32)
         with atomic_write(self.path) as tmp:
             with open(tmp, "wb") as handle:
                 np.savez(handle, texts=texts, vectors=vectors)
+
+
+def _flush_if_alive(ref: weakref.ref) -> None:
+    embedder = ref()
+    if embedder is not None:
+        embedder.flush()
 
 
 def _safe(name: str) -> str:

@@ -1,0 +1,71 @@
+"""The registered :class:`BabyAIDomain` (``env=babyai``, ``BabyAI-v0``): task lists, phrasings, success and reward.
+
+Everything here is a pure function of arrays (no simulator), so the scripted imagination backend can relabel
+imagined rollouts with it; minigrid is imported only by :meth:`BabyAIDomain.make_simulator`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from functools import lru_cache
+
+import gymnasium as gym
+import numpy as np
+
+from imagine_bench.domains import register_domain
+from imagine_bench.domains.babyai.instructions import NOVEL, REPHRASE, TRAINING, fill
+from imagine_bench.domains.babyai.layout import GOAL_DIM, N_ACTIONS, STATE_DIM, World, decode_goal
+from imagine_bench.domains.babyai.rules import COST, EASY_TASKS, HARD_TASKS, REAL_TASKS, SUCCESS
+from imagine_bench.domains.base import Domain, TaskSimulator
+
+SUCCESS_REWARD = 1.0  # paid on the step that solves the task
+SHAPING = 0.1  # per action of progress: reward += SHAPING * (cost_to_go(s) - cost_to_go(s'))
+
+
+@lru_cache(maxsize=4096)
+def _phrasings(level: str, task: str, slots: tuple[tuple[str, str], ...] | None) -> tuple[str, ...]:
+    table = TRAINING if level == "real" else REPHRASE if level == "rephrase" else NOVEL
+    return tuple(fill(table[task], None if slots is None else dict(slots), task))
+
+
+@register_domain
+class BabyAIDomain(Domain):
+    name = "babyai"
+    env_id = "BabyAI-v0"
+    default_horizon = 64
+    state_dim = STATE_DIM
+    goal_dim = GOAL_DIM
+    level_tasks = {"real": REAL_TASKS, "easy": EASY_TASKS, "hard": HARD_TASKS}
+
+    @property
+    def action_space(self) -> gym.spaces.Discrete:
+        return gym.spaces.Discrete(N_ACTIONS)
+
+    def make_simulator(self, task: str, horizon: int) -> TaskSimulator:
+        from imagine_bench.domains.babyai.simulator import BabyAISimulator
+
+        self._check_task(task)
+        return BabyAISimulator(task, horizon)
+
+    def instructions(self, level: str, task: str, slots: Mapping[str, str] | None = None) -> Sequence[str]:
+        if task not in self.tasks(level):
+            raise ValueError(f"task {task!r} is not part of level {level!r}; expected one of {self.tasks(level)}")
+        key = None if slots is None else tuple(sorted((str(k), str(v)) for k, v in slots.items()))
+        return _phrasings(level, task, key)
+
+    def success(self, task: str, goal: np.ndarray, state: np.ndarray) -> bool:
+        self._check_task(task)
+        return bool(SUCCESS[task](World.from_state(state), *decode_goal(goal)))
+
+    def cost_to_go(self, task: str, goal: np.ndarray, state: np.ndarray) -> float:
+        """Actions an optimal agent still needs from ``state`` (0 exactly when solved): the reward's potential."""
+        self._check_task(task)
+        return float(COST[task](World.from_state(state), *decode_goal(goal)))
+
+    def reward(self, task: str, goal: np.ndarray, state: np.ndarray, next_state: np.ndarray, success: bool) -> float:
+        progress = self.cost_to_go(task, goal, state) - self.cost_to_go(task, goal, next_state)
+        return SUCCESS_REWARD * float(success) + SHAPING * progress
+
+    def _check_task(self, task: str) -> None:
+        if task not in SUCCESS:
+            raise ValueError(f"unknown BabyAI task {task!r}; expected one of {', '.join(SUCCESS)}")
