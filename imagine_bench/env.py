@@ -4,7 +4,8 @@ Compared with upstream ImagineBench (sec. 2.3 and bugs 2, 18, 20, 37 of the refe
 with a pointer that survives across evaluations; each ``reset`` draws the task and the instruction from the seeded
 RNG unless ``options`` pin them, so an evaluator can ask for an exact (task, start seed, instruction) triple. Every
 phrasing of the level can be drawn, not only the first. ``terminated`` means the simulator judged the task solved;
-``truncated`` means the horizon ran out, and the two are never conflated.
+``truncated`` means the horizon ran out (``domain.task_horizon``: multi-stage tasks may get a multiple of the configured
+horizon), and the two are never conflated.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class ImagineBenchEnv(gym.Env):
         if task not in self._simulators:
             if task not in self.tasks:
                 raise ValueError(f"task {task!r} is not part of level {self.level!r}; expected one of {self.tasks}")
-            self._simulators[task] = self.domain.make_simulator(task, self.horizon)
+            self._simulators[task] = self.domain.make_simulator(task, self.domain.task_horizon(task, self.horizon))
         return self._simulators[task]
 
     def reset(self, *, seed: int | None = None, options: Mapping[str, Any] | None = None):
@@ -76,6 +77,7 @@ class ImagineBenchEnv(gym.Env):
         embedding = self.embedder.embed([instruction])[0]
         self._episode = {
             "task": task, "sim": sim, "goal": goal, "state": state, "t": 0, "done": False,
+            "horizon": self.domain.task_horizon(task, self.horizon),
             "instruction": instruction, "embedding": embedding,
         }
         info = {"task": task, "instruction": instruction, "start_seed": int(start_seed), "goal": goal}
@@ -89,7 +91,7 @@ class ImagineBenchEnv(gym.Env):
         reward = self.domain.reward(ep["task"], ep["goal"], ep["state"], next_state, bool(success))
         ep["state"], ep["t"] = next_state, ep["t"] + 1
         terminated = bool(success)
-        truncated = not terminated and ep["t"] >= self.horizon
+        truncated = not terminated and ep["t"] >= ep["horizon"]
         ep["done"] = terminated or truncated
         info = {"task": ep["task"], "instruction": ep["instruction"], "is_success": terminated, "success": terminated}
         return self._observe(next_state), float(reward), terminated, truncated, info

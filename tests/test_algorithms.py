@@ -12,14 +12,12 @@ import encoders  # noqa: F401  (registers LLaTA for load_learnable)
 CONTINUOUS = ["bc", "cql", "td3_plus_bc", "iql", "bcq"]
 DISCRETE = ["bc", "cql", "bcq", "sac"]
 SPEEDUPS = {"cql": ["algo.continuous.n_action_samples=2"], "bcq": ["algo.continuous.n_action_samples=4"]}
-CASES = [("metaworld", "hard", a) for a in CONTINUOUS] + [("toy_discrete", "easy", a) for a in DISCRETE]
+CASES = [("metaworld", "hard", a) for a in CONTINUOUS] + [("babyai", "easy", a) for a in DISCRETE]
 
 
 @pytest.mark.parametrize(("env", "level", "algo"), CASES, ids=[f"{e}-{a}" for e, _, a in CASES])
 def test_algorithm_trains_and_writes_its_metrics(launch, tmp_path, env, level, algo):
-    overrides = [f"algo={algo}", f"level={level}", *TINY, *SPEEDUPS.get(algo, [])]
-    if env != "metaworld":
-        overrides.append(f"env.name={env}")
+    overrides = [f"env={env}", f"algo={algo}", f"level={level}", *TINY, *SPEEDUPS.get(algo, [])]
     results = launch(tmp_path, *overrides)
 
     assert results["status"] == "completed"

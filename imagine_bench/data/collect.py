@@ -20,7 +20,7 @@ def run_expert_episode(
     phrasings = domain.instructions(level, task, sim.instruction_slots())
     instruction = phrasings[int(np.random.default_rng(start_seed).integers(len(phrasings)))]
     states, actions, rewards, success = [state], [], [], False
-    for _ in range(horizon):
+    for _ in range(domain.task_horizon(task, horizon)):
         action = sim.expert_action()
         next_state, success = sim.step(action)
         rewards.append(domain.reward(task, goal, states[-1], next_state, bool(success)))
@@ -49,7 +49,7 @@ def collect_expert_rollouts(
     bar = tqdm(total=len(tasks) * episodes_per_task, desc=f"{domain.name}/{level} experts", disable=not progress,
                unit="ep", leave=False)
     for task in tasks:
-        sim = domain.make_simulator(task, horizon)
+        sim = domain.make_simulator(task, domain.task_horizon(task, horizon))
         try:
             for index in range(episodes_per_task):
                 ep = run_expert_episode(domain, sim, task, level, horizon, episode_seed(seed, purpose, task, index))

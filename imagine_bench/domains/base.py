@@ -90,6 +90,10 @@ class Domain(ABC):
     def reward(self, task: str, goal: np.ndarray, state: np.ndarray, next_state: np.ndarray, success: bool) -> float:
         """Reward of the transition ``state -> next_state``; a pure function of states so imagined data can be relabelled."""
 
+    def task_horizon(self, task: str, horizon: int) -> int:
+        """Step limit of ``task`` when the configured horizon is ``horizon``; multi-stage tasks may get more."""
+        return horizon
+
     # ----------------------------------------------------------------------------------------------------------------
     def tasks(self, level: str) -> tuple[str, ...]:
         check_level(level)

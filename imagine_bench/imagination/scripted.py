@@ -94,7 +94,7 @@ class ScriptedImagination(ImaginationBackend):
         bar = tqdm(total=len(tasks) * episodes_per_task, desc=f"{domain.name}/{level} imagination", unit="ep",
                    disable=not progress, leave=False)
         for task in tasks:
-            sim = domain.make_simulator(task, horizon)
+            sim = domain.make_simulator(task, domain.task_horizon(task, horizon))
             try:
                 for index in range(episodes_per_task):
                     start = episode_seed(seed, "imaginary", task, index)

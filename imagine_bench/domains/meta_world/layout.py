@@ -5,9 +5,9 @@ also has a handle) always has a place, and a slot that a task's scene does not c
 random distractor noise (upstream bug 13), and the previous-frame hand is kept so that the hand velocity can be read
 off the state (upstream bug 15).
 
-=================  =======  =============================================================================================
+=================  =======  ============================================================================================
 slot               indices  content
-=================  =======  =============================================================================================
+=================  =======  ============================================================================================
 ``hand``           0-3      end-effector body position (x, y, z) and gripper opening in [0, 1] (Meta-World obs[0:4])
 ``hand_prev``      4-7      the same four values one control step earlier (equal to ``hand`` right after reset)
 ``tcp``            8-10     tool-centre point: midpoint of the two finger pads (reach / reach-wall are judged on it)
@@ -15,16 +15,16 @@ slot               indices  content
 ``object``         14-20    puck / block of reach, push, pick-place and their -wall versions
 ``button``         21-27    tip of the push button on the button box (button-press, button-press-wall)
 ``lock``           28-34    tip of the door lock lever (site ``lockStartUnlock``) and the lock lever's orientation
-``door_handle``    35-41    door handle (geom ``handle``) and its orientation
+``door_handle``    35-41    door handle (geom ``handle``) and the door leaf's orientation
 ``window_handle``  42-48    handle of the sliding window sash (site ``handleOpenStart``); sash orientation
 ``faucet_handle``  49-55    faucet handle end (site ``handleStartOpen``) and the rotating handle link's orientation
 ``wall``           56-62    the brick wall of the four -wall tasks
-``mug``            63-69    coffee mug (coffee-push, coffee-button, make-coffee)
+``mug``            63-69    coffee mug body (coffee-push, coffee-button, make-coffee)
 ``coffee_button``  70-76    front of the coffee machine's button (site ``buttonStart``)
 ``hammer``         77-83    hammer body
 ``nail``           84-90    nail (it slides into its block when hit)
 ``soccer_ball``    91-97    soccer ball
-=================  =======  =============================================================================================
+=================  =======  ============================================================================================
 
 Each 7-d entity slot is ``(x, y, z, qw, qx, qy, qz)``: world position and world orientation as a unit quaternion in
 MuJoCo's (w, x, y, z) order for every entity (Meta-World itself mixes SciPy's (x, y, z, w) order, MuJoCo's order and
@@ -120,7 +120,7 @@ def quat(state: np.ndarray, slot: str) -> np.ndarray:
     return np.asarray(state[s.start + 3 : s.stop], dtype=np.float64)
 
 
-# -- small quaternion helpers (w, x, y, z) ------------------------------------------------------------------------------
+# -- small quaternion helpers (w, x, y, z) -----------------------------------------------------------------------------
 def quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     aw, ax, ay, az = a
     bw, bx, by, bz = b

@@ -1,0 +1,79 @@
+"""The Meta-World domain: 10 training tasks, 8 easy and 4 hard novel tasks on Meta-World v3 (metaworld 3.1.1).
+
+State: the 98-d entity-slot vector of :mod:`.layout`. Success and reward: :mod:`.scoring`. Simulators and experts:
+:mod:`.simulator` (imported lazily, so discovering this domain does not import MuJoCo). Phrasings: :mod:`.phrasings`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+
+import gymnasium as gym
+import numpy as np
+
+from imagine_bench.domains import register_domain
+from imagine_bench.domains.base import Domain, TaskSimulator
+from imagine_bench.domains.meta_world import scoring
+from imagine_bench.domains.meta_world.layout import LAYOUT, STATE_DIM
+from imagine_bench.domains.meta_world.phrasings import PHRASINGS
+from imagine_bench.levels import check_level
+
+REAL_TASKS: tuple[str, ...] = (
+    "reach", "push", "pick-place", "button-press", "door-unlock",
+    "door-open", "window-open", "faucet-open", "coffee-push", "coffee-button",
+)  # fmt: skip
+EASY_TASKS: tuple[str, ...] = (
+    "reach-wall", "push-wall", "pick-place-wall", "button-press-wall",
+    "door-lock", "door-close", "window-close", "faucet-close",
+)  # fmt: skip
+HARD_TASKS: tuple[str, ...] = ("make-coffee", "locked-door-open", "hammer", "soccer")
+#: Composite tasks chain two skills, so they get two horizons' worth of steps: the chained expert of
+#: locked-door-open needs ~185 steps (unlock, move off the lever, open), which a 100-step limit would make unsolvable.
+STAGES: Mapping[str, int] = {"make-coffee": 2, "locked-door-open": 2}
+
+
+@register_domain
+class MetaWorldDomain(Domain):
+    """Sawyer arm tasks from Meta-World v3: state = 98-d slot vector, action = Box(-1, 1, (4,)) = (dx, dy, dz, grip)."""
+
+    name: ClassVar[str] = "metaworld"
+    env_id: ClassVar[str] = "MetaWorld-v0"
+    default_horizon: ClassVar[int] = 100
+    state_dim: ClassVar[int] = STATE_DIM
+    goal_dim: ClassVar[int] = 0  # the target location is the state's ``goal`` slot
+    level_tasks: ClassVar[Mapping[str, tuple[str, ...]]] = {"real": REAL_TASKS, "easy": EASY_TASKS, "hard": HARD_TASKS}
+    layout: ClassVar[Mapping[str, slice]] = LAYOUT
+
+    _action_space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
+
+    @property
+    def action_space(self) -> gym.Space:
+        return self._action_space
+
+    def _check_task(self, task: str) -> str:
+        if task not in self.all_tasks():
+            raise ValueError(f"unknown metaworld task {task!r}; expected one of: {', '.join(self.all_tasks())}")
+        return task
+
+    def make_simulator(self, task: str, horizon: int) -> TaskSimulator:
+        self._check_task(task)
+        from imagine_bench.domains.meta_world.simulator import MetaWorldSimulator
+
+        return MetaWorldSimulator(task, horizon)
+
+    def task_horizon(self, task: str, horizon: int) -> int:
+        return horizon * STAGES.get(task, 1)
+
+    def instructions(self, level: str, task: str, slots: Mapping[str, str] | None = None) -> Sequence[str]:
+        check_level(level)
+        tasks = self.tasks(level)
+        if task not in tasks:
+            raise ValueError(f"task {task!r} is not part of level {level!r}; expected one of: {', '.join(tasks)}")
+        return list(PHRASINGS[level][task])
+
+    def success(self, task: str, goal: np.ndarray, state: np.ndarray) -> bool:
+        return scoring.success(self._check_task(task), np.asarray(state))
+
+    def reward(self, task: str, goal: np.ndarray, state: np.ndarray, next_state: np.ndarray, success: bool) -> float:
+        return float(scoring.reward(self._check_task(task), np.asarray(state), np.asarray(next_state), bool(success)))
