@@ -98,6 +98,7 @@ def run(cfg: DictConfig, run_dir: Path, group: str | None = None) -> dict[str, A
             seed=int(cfg.seed), action_size=domain.action_space.n if domain.is_discrete else None,
         )
         algo = build_algo(cfg.algo, domain.action_kind, str(cfg.device))
+        buffer.fit_scalers(algo)
         evaluator = Evaluator(domain, eval_levels, cfg.eval.episodes_per_task, cfg.env.horizon, embedder,
                               in_flight=cfg.eval.in_flight, eval_seed=cfg.eval.seed)
         policy = d3rlpy_policy(algo)

@@ -70,3 +70,17 @@ def test_embeddings_are_cached_on_disk(tmp_path):
     second = CachedEmbedder(Counting(16), tmp_path)
     np.testing.assert_array_equal(second.embed(["put it down", "pick it up"]), vectors[[1, 0]])
     assert len(calls) == 1  # the new process-like instance read the file instead of embedding again
+
+
+def test_observation_scaler_is_fitted_from_the_flat_buffer(compose_cfg, tmp_path):
+    scaler = "algo.continuous.observation_scaler={_target_:d3rlpy.preprocessing.StandardObservationScaler}"
+    cfg = compose_cfg("algo=td3_plus_bc", "level=hard", scaler, *TOY)
+    assert run(cfg, tmp_path)["status"] == "completed"
+    params = json.loads((tmp_path / "d3rlpy" / "params.json").read_text())["config"]["params"]
+    fitted = params["observation_scaler"]
+    assert fitted["type"] == "standard" and len(fitted["params"]["mean"]) == 4 + 64
+    import d3rlpy
+
+    algo = d3rlpy.load_learnable(str(tmp_path / "model.d3"))
+    assert algo.observation_scaler.built
+    np.testing.assert_allclose(algo.observation_scaler.mean, fitted["params"]["mean"], rtol=1e-6)

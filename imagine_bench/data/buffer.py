@@ -152,13 +152,31 @@ class FlatReplayBuffer(ReplayBufferBase):
     def dataset_info(self) -> DatasetInfo:
         return self._info
 
-    def state_statistics(self) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and std of full observations over the stored transitions (for a pre-fitted observation scaler)."""
-        states = self.rollouts.states[self.state_index]
-        emb = self.embeddings[self.instruction_index]
-        mean = np.concatenate([states.mean(0), emb.mean(0)])
-        std = np.concatenate([states.std(0), emb.std(0)])
-        return mean.astype(np.float32), std.astype(np.float32)
+    def fit_scalers(self, algo: Any) -> None:
+        """Fit the algorithm's unfitted observation/action scalers from the flat arrays.
+
+        d3rlpy fits scalers by walking ``dataset.episodes`` one transition at a time; this buffer has no per-episode
+        objects, and d3rlpy skips scalers that are already built, so they are fitted here first. Supported:
+        ``StandardObservationScaler``, ``MinMaxObservationScaler``, ``MinMaxActionScaler``.
+        """
+        from d3rlpy.preprocessing import MinMaxActionScaler, MinMaxObservationScaler, StandardObservationScaler
+
+        obs_scaler, act_scaler = algo.observation_scaler, algo.action_scaler
+        if obs_scaler is not None and not obs_scaler.built:
+            observations = self.observations(self.state_index, np.arange(self.transition_count))
+            if isinstance(obs_scaler, StandardObservationScaler):
+                obs_scaler.mean, obs_scaler.std = observations.mean(0), observations.std(0)
+            elif isinstance(obs_scaler, MinMaxObservationScaler):
+                obs_scaler.minimum, obs_scaler.maximum = observations.min(0), observations.max(0)
+            else:
+                raise ValueError(f"observation scaler {obs_scaler.get_type()!r} cannot be fitted from a "
+                                 "FlatReplayBuffer; use 'standard' or 'min_max', or pass a fitted scaler")
+        if act_scaler is not None and not act_scaler.built:
+            if not isinstance(act_scaler, MinMaxActionScaler):
+                raise ValueError(f"action scaler {act_scaler.get_type()!r} cannot be fitted from a FlatReplayBuffer")
+            act_scaler.minimum, act_scaler.maximum = self.actions.min(0), self.actions.max(0)
+        if getattr(algo, "reward_scaler", None) is not None and not algo.reward_scaler.built:
+            raise ValueError("reward scalers must be passed fitted when training from a FlatReplayBuffer")
 
     def memory_bytes(self) -> dict[str, int]:
         """Bytes held per component; the per-transition part does not grow with the embedding size."""
@@ -199,7 +217,7 @@ class FlatReplayBuffer(ReplayBufferBase):
 
     @property
     def episodes(self) -> Sequence[Any]:
-        return self._unsupported("per-episode access (pre-fit scalers with state_statistics instead)")
+        return self._unsupported("per-episode access (scalers are fitted by fit_scalers)")
 
     @property
     def buffer(self) -> Any:
