@@ -104,9 +104,11 @@ class FlatReplayBuffer(ReplayBufferBase):
         ])
 
     def observations(self, state_rows: np.ndarray, transitions: np.ndarray) -> np.ndarray:
+        """``state ++ instruction embedding`` for the given state rows (of the given transitions)."""
         out = np.empty((len(transitions), self.state_dim + self.embed_dim), np.float32)
-        np.take(self.rollouts.states, state_rows, axis=0, out=out[:, : self.state_dim])
-        np.take(self.embeddings, self.instruction_index[transitions], axis=0, out=out[:, self.state_dim :])
+        # mode="clip" lets numpy write straight into the strided output (mode="raise" buffers); indices are in range
+        np.take(self.rollouts.states, state_rows, axis=0, out=out[:, : self.state_dim], mode="clip")
+        np.take(self.embeddings, self.instruction_index[transitions], axis=0, out=out[:, self.state_dim :], mode="clip")
         return out
 
     def gather(self, indices: np.ndarray) -> TransitionMiniBatch:
@@ -114,16 +116,21 @@ class FlatReplayBuffer(ReplayBufferBase):
         rows = self.state_index[indices]
         terminal = self._terminals_f[indices]
         observations = self.observations(rows, indices)
-        next_observations = self.observations(rows + 1, indices)
-        next_observations *= 1.0 - terminal
+        next_observations = np.empty_like(observations)
+        np.take(self.rollouts.states, rows + 1, axis=0, out=next_observations[:, : self.state_dim], mode="clip")
+        next_observations[:, self.state_dim :] = observations[:, self.state_dim :]  # same episode, same instruction
+        ended = np.flatnonzero(terminal[:, 0])
+        if len(ended):
+            next_observations[ended] = 0.0
         has_next = self.has_next_action[indices]
-        next_actions = self.actions[np.where(has_next, indices + 1, indices)] * has_next[:, None]
+        next_actions = self.actions[np.where(has_next, indices + 1, indices)]
+        next_actions[~has_next] = 0.0
         return TransitionMiniBatch(
             observations=observations,
             actions=self.actions[indices],
             rewards=self.rewards[indices],
             next_observations=next_observations,
-            next_actions=next_actions.astype(np.float32, copy=False),
+            next_actions=next_actions,
             terminals=terminal,
             intervals=np.ones_like(terminal),
             transitions=[],  # only read for returns-to-go, which none of the suite's algorithms uses
