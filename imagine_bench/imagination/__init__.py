@@ -5,6 +5,7 @@ Every backend implements :class:`ImaginationBackend`; Hydra picks one with ``ima
 """
 
 from imagine_bench.imagination.base import ImaginationBackend, relabel
+from imagine_bench.imagination.kalm import KALMImagination
 from imagine_bench.imagination.scripted import ErrorModel, ScriptedImagination
 
-__all__ = ["ImaginationBackend", "ScriptedImagination", "ErrorModel", "relabel"]
+__all__ = ["ImaginationBackend", "ScriptedImagination", "KALMImagination", "ErrorModel", "relabel"]

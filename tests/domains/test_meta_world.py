@@ -344,3 +344,17 @@ def test_discovering_the_domain_does_not_import_metaworld():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+@pytest.mark.parametrize("task", ALL_TASKS)
+def test_reset_state_is_fresh(task):
+    """The reset state equals a state rebuilt after an explicit mj_forward (window-close once showed the previous
+    episode's handle until the first step) and the state-based success test does not pass at the start."""
+    import mujoco
+
+    sim = sim_for(task)
+    for seed in (0, 1):
+        state, goal = sim.reset(seed)
+        mujoco.mj_forward(sim.env.model, sim.env.data)
+        np.testing.assert_allclose(state, sim._build_state(sim.mw_observation), atol=1e-6)
+        assert not DOMAIN.success(task, goal, state)

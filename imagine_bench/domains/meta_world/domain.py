@@ -44,6 +44,7 @@ class MetaWorldDomain(Domain):
     goal_dim: ClassVar[int] = 0  # the target location is the state's ``goal`` slot
     level_tasks: ClassVar[Mapping[str, tuple[str, ...]]] = {"real": REAL_TASKS, "easy": EASY_TASKS, "hard": HARD_TASKS}
     layout: ClassVar[Mapping[str, slice]] = LAYOUT
+    data_version: ClassVar[int] = 2  # 2: reset states recomputed after mj_forward (stale handles in 6 tasks before)
 
     _action_space = gym.spaces.Box(-1.0, 1.0, (4,), np.float32)
 

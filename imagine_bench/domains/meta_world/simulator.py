@@ -423,7 +423,12 @@ class MetaWorldSimulator(TaskSimulator):
 
     def reset(self, seed: int) -> tuple[np.ndarray, np.ndarray]:
         self.env.seed(int(seed))
-        obs, _ = self.env.reset()
+        self.env.reset()
+        # Some resets move model bodies (e.g. window-close's window) without recomputing MuJoCo's derived positions,
+        # so the observation Meta-World returns can show the previous episode's handle; recompute before reading.
+        mujoco.mj_forward(self.env.model, self.env.data)
+        self.env._prev_obs = self.env._get_curr_obs_combined_no_goal()
+        obs = self.env._get_obs().astype(np.float64)
         self._obs = obs
         self._state = self._build_state(obs)
         return self._state.copy(), np.zeros(0, dtype=np.float32)
