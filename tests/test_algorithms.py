@@ -12,7 +12,12 @@ import encoders  # noqa: F401  (registers LLaTA for load_learnable)
 CONTINUOUS = ["bc", "cql", "td3_plus_bc", "iql", "bcq"]
 DISCRETE = ["bc", "cql", "bcq", "sac"]
 SPEEDUPS = {"cql": ["algo.continuous.n_action_samples=2"], "bcq": ["algo.continuous.n_action_samples=4"]}
-CASES = [("metaworld", "hard", a) for a in CONTINUOUS] + [("babyai", "easy", a) for a in DISCRETE]
+CASES = (
+    [("metaworld", "hard", a) for a in CONTINUOUS]
+    + [("babyai", "easy", a) for a in DISCRETE]
+    + [("clevr", "hard", "cql"), ("clevr", "rephrase", "bc")]
+    + [("halfcheetah", "hard", "td3_plus_bc"), ("halfcheetah", "easy", "iql")]
+)
 
 
 @pytest.mark.parametrize(("env", "level", "algo"), CASES, ids=[f"{e}-{a}" for e, _, a in CASES])
