@@ -1,7 +1,8 @@
 """Training steps/s with d3rlpy's stock replay buffer vs the suite's FlatReplayBuffer, same data, same model.
 
 Both paths run d3rlpy's own loop body (``sample_transition_batch`` then ``update``), interleaved repeat by repeat so
-machine noise hits both alike; the sampling share is the fraction of a step spent building the batch.
+machine noise hits both alike; the sampling share is the fraction of a step spent waiting for the batch (with the
+suite's prefetch thread, the batch is built while the previous update runs).
 
     python benchmarks/train_throughput.py --quick [--json out.json] [--device cuda --compile-graph]
 """
@@ -54,6 +55,7 @@ def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--algos", nargs="+", default=list(ALGOS), choices=ALGOS)
     p.add_argument("--compile-graph", action="store_true", help="d3rlpy compile_graph (CUDA only)")
+    p.add_argument("--no-prefetch", action="store_true", help="the suite's buffer without its prefetch thread")
     args = p.parse_args()
     setup(args)
     from imagine_bench.data.buffer import FlatReplayBuffer, to_d3rlpy_replay_buffer
@@ -69,7 +71,7 @@ def main() -> None:
     both = concatenate([real, imaginary])
     paths = {
         "stock_d3rlpy": to_d3rlpy_replay_buffer(both, embedder),
-        "suite": FlatReplayBuffer(real, imaginary, embedder, imaginary_share=None, seed=0),
+        "suite": FlatReplayBuffer(real, imaginary, embedder, imaginary_share=None, seed=0, prefetch=not args.no_prefetch),
     }
     state_dim, obs_dim = both.states.shape[1], both.states.shape[1] + embedder.dim
     print(f"data: {both.n_transitions} transitions, observation {obs_dim} = state {state_dim} + embedding "
@@ -97,7 +99,10 @@ def main() -> None:
               f"(sampling {100 * row['stock_d3rlpy']['sampling_share']:4.1f}%)   suite "
               f"{row['suite']['steps_per_s']:8.1f} steps/s (sampling {100 * row['suite']['sampling_share']:4.1f}%)   "
               f"speedup {row['speedup']:.2f}x", flush=True)
+    for buffer in paths.values():
+        getattr(buffer, "close", lambda: None)()
     write_json(args.json, {"benchmark": "train_throughput", "quick": args.quick, "device": args.device,
+                           "prefetch": not args.no_prefetch,
                            "compile_graph": args.compile_graph, "transitions": both.n_transitions,
                            "results": results})
 

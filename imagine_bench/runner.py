@@ -77,7 +77,7 @@ def run(cfg: DictConfig, run_dir: Path, group: str | None = None) -> dict[str, A
         "config": OmegaConf.to_container(cfg, resolve=True),
     }
     tracker: Tracker = instantiate(cfg.logger)
-    evaluator = embedder = None
+    evaluator = embedder = buffer = None
     timings: dict[str, float] = {}
     try:
         tracker.start(run_name(cfg), group, results["config"], run_dir)
@@ -96,6 +96,7 @@ def run(cfg: DictConfig, run_dir: Path, group: str | None = None) -> dict[str, A
         buffer = FlatReplayBuffer(
             real, imaginary, embedder, imaginary_share=cfg.data.imaginary_share if imaginary is not None else None,
             seed=int(cfg.seed), action_size=domain.action_space.n if domain.is_discrete else None,
+            prefetch=bool(cfg.data.prefetch),
         )
         algo = build_algo(cfg.algo, domain.action_kind, str(cfg.device))
         buffer.fit_scalers(algo)
@@ -140,6 +141,8 @@ def run(cfg: DictConfig, run_dir: Path, group: str | None = None) -> dict[str, A
             evaluator.close()
         if embedder is not None:
             embedder.flush()
+        if buffer is not None:
+            buffer.close()
 
 
 def _eval_seconds(results: dict[str, Any]) -> float:

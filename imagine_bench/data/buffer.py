@@ -18,6 +18,7 @@ on the embedding size.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,10 @@ class FlatReplayBuffer(ReplayBufferBase):
             ``None`` samples uniformly over all transitions, i.e. in proportion to the dataset sizes.
         seed: seeds the sampler's own generator, so the batch sequence is reproducible.
         action_size: number of discrete actions (default: inferred from the data) or the action dimension.
+        prefetch: build the next batch on a background thread while the caller trains on the current one (torch
+            releases the GIL during the update). One worker and one generator: at a constant batch size (as in
+            ``fit``) the batches are exactly those drawn without prefetching; a change of batch size discards the
+            speculative batch, so the sequence then differs but is still the same for the same seed and calls.
     """
 
     def __init__(
@@ -59,6 +64,7 @@ class FlatReplayBuffer(ReplayBufferBase):
         imaginary_share: float | None = 0.5,
         seed: int = 0,
         action_size: int | None = None,
+        prefetch: bool = False,
     ) -> None:
         parts = [real] if imaginary is None else [real, imaginary]
         data = concatenate(parts) if len(parts) > 1 else real
@@ -83,6 +89,8 @@ class FlatReplayBuffer(ReplayBufferBase):
         last_step[data.starts + data.lengths - 1] = True
         self.has_next_action = ~last_step
         self._rng = np.random.default_rng(seed)
+        self._prefetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sampler") if prefetch else None
+        self._pending: tuple[int, Future] | None = None
         self._terminals_f = self.terminals.astype(np.float32)[:, None]
         self._info = DatasetInfo(
             observation_signature=Signature(dtype=[np.dtype(np.float32)], shape=[(self.state_dim + self.embed_dim,)]),
@@ -137,10 +145,27 @@ class FlatReplayBuffer(ReplayBufferBase):
         )
 
     def sample_transition_batch(self, batch_size: int) -> TransitionMiniBatch:
+        if self._prefetcher is None:
+            return self.gather(self.sample_indices(batch_size))
+        if self._pending is None or self._pending[0] != batch_size:
+            if self._pending is not None:
+                self._pending[1].result()  # keep the generator's draws in order
+            self._pending = (batch_size, self._prefetcher.submit(self._draw, batch_size))
+        batch = self._pending[1].result()
+        self._pending = (batch_size, self._prefetcher.submit(self._draw, batch_size))
+        return batch
+
+    def _draw(self, batch_size: int) -> TransitionMiniBatch:
         return self.gather(self.sample_indices(batch_size))
 
+    def close(self) -> None:
+        """Stop the prefetch thread (also happens when the buffer is garbage-collected)."""
+        if self._prefetcher is not None:
+            self._prefetcher.shutdown(wait=True, cancel_futures=True)
+            self._prefetcher, self._pending = None, None
+
     def sample_transition(self) -> Transition:
-        batch = self.gather(self.sample_indices(1))
+        batch = self.gather(np.zeros(1, np.int64))  # fixed: d3rlpy reads shapes from it; no draw from the sampler
         return Transition(
             observation=batch.observations[0], action=batch.actions[0], reward=batch.rewards[0],
             next_observation=batch.next_observations[0], next_action=batch.next_actions[0],
