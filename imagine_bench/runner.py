@@ -23,7 +23,7 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 from algos import build_algo
 from imagine_bench.data import load_datasets
 from imagine_bench.data.buffer import FlatReplayBuffer
-from imagine_bench.domains import get_domain
+from imagine_bench.domains import Domain, get_domain
 from imagine_bench.evaluation import Evaluator, as_records, d3rlpy_policy, summarize
 from imagine_bench.language import CachedEmbedder
 from imagine_bench.levels import LEVELS, check_level, evaluation_levels, uses_imaginary_data
@@ -62,6 +62,28 @@ def fill_runtime_fields(cfg: DictConfig, state_dim: int) -> None:
             cfg.encoder.state_dim = state_dim
 
 
+def training_data(cfg: DictConfig, domain: Domain, embedder: CachedEmbedder) -> tuple[FlatReplayBuffer, dict]:
+    """Real data, plus the level's imaginary data unless ``level=real``, as one buffer; and a summary for results."""
+    level = cfg.level.name
+    imagination = instantiate(cfg.imagination) if uses_imaginary_data(level) else None
+    real, imaginary = load_datasets(
+        domain, level, horizon=cfg.env.horizon, real_episodes_per_task=cfg.data.real_episodes_per_task,
+        imaginary_episodes_per_task=cfg.data.imaginary_episodes_per_task, imagination=imagination,
+        seed=cfg.data.seed, cache_dir=cfg.data.cache_dir, progress=cfg.progress,
+    )
+    buffer = FlatReplayBuffer(
+        real, imaginary, embedder, imaginary_share=cfg.data.imaginary_share if imaginary is not None else None,
+        seed=int(cfg.seed), action_size=domain.action_space.n if domain.is_discrete else None,
+        prefetch=bool(cfg.data.prefetch),
+    )
+    summary = {
+        "real": real.summary(), "imaginary": None if imaginary is None else imaginary.summary(),
+        "imaginary_settings": None if imagination is None else imagination.settings(),
+        "imaginary_share": buffer.imaginary_share,
+    }
+    return buffer, summary
+
+
 def run(cfg: DictConfig, run_dir: Path, group: str | None = None) -> dict[str, Any]:
     validate(cfg)
     torch.set_num_threads(int(cfg.threads))
@@ -83,21 +105,8 @@ def run(cfg: DictConfig, run_dir: Path, group: str | None = None) -> dict[str, A
         tracker.start(run_name(cfg), group, results["config"], run_dir)
         started = time.perf_counter()
         embedder = CachedEmbedder(instantiate(cfg.embedder), cfg.data.cache_dir)
-        imagination = instantiate(cfg.imagination) if uses_imaginary_data(level) else None
-        real, imaginary = load_datasets(
-            domain, level, horizon=cfg.env.horizon, real_episodes_per_task=cfg.data.real_episodes_per_task,
-            imaginary_episodes_per_task=cfg.data.imaginary_episodes_per_task, imagination=imagination,
-            seed=cfg.data.seed, cache_dir=cfg.data.cache_dir, progress=cfg.progress,
-        )
-        results["data"] = {"real": real.summary(), "imaginary": None if imaginary is None else imaginary.summary(),
-                           "imaginary_settings": None if imagination is None else imagination.settings()}
+        buffer, results["data"] = training_data(cfg, domain, embedder)
         timings["data_s"] = time.perf_counter() - started
-
-        buffer = FlatReplayBuffer(
-            real, imaginary, embedder, imaginary_share=cfg.data.imaginary_share if imaginary is not None else None,
-            seed=int(cfg.seed), action_size=domain.action_space.n if domain.is_discrete else None,
-            prefetch=bool(cfg.data.prefetch),
-        )
         algo = build_algo(cfg.algo, domain.action_kind, str(cfg.device))
         buffer.fit_scalers(algo)
         evaluator = Evaluator(domain, eval_levels, cfg.eval.episodes_per_task, cfg.env.horizon, embedder,
