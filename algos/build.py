@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from hydra.utils import instantiate
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 ACTION_KINDS = ("continuous", "discrete")
 
@@ -27,6 +27,3 @@ def build_algo(algo_cfg: DictConfig, action_kind: str, device: str) -> Any:
     config = instantiate(algo_variant(algo_cfg, action_kind), _convert_="all")
     return config.create(device=device)
 
-
-def describe(algo_cfg: DictConfig, action_kind: str) -> dict[str, Any]:
-    return OmegaConf.to_container(algo_variant(algo_cfg, action_kind), resolve=True)  # type: ignore[return-value]

@@ -19,8 +19,6 @@ from d3rlpy.logging.file_adapter import FileAdapter
 class Tracker:
     """No-op tracker (``logger=none``); also the interface."""
 
-    run_dir: Path | None = None
-
     def start(self, name: str, group: str | None, config: dict[str, Any], run_dir: Path) -> None:
         pass
 
@@ -54,7 +52,6 @@ class WandbTracker(Tracker):
             dir=str(run_dir), tags=self.tags, reinit="finish_previous",
             settings=wandb.Settings(console="off", x_disable_stats=True),
         )
-        self.run_dir = Path(self._run.dir).parent if self._run is not None else None
 
     def log(self, metrics: dict[str, float], step: int) -> None:
         if self._run is not None:

@@ -116,3 +116,20 @@ def test_prefetching_gives_the_same_batches(toy_data):
     finally:
         ahead.close()
         again.close()
+
+
+def test_task_views_and_merged_tables(toy_data):
+    """Per-task subsets are index arrays into the shared flat data; concatenation remaps task/instruction ids."""
+    from imagine_bench.data.rollouts import concatenate
+
+    real, imaginary = toy_data
+    both = concatenate([real, imaginary])
+    assert both.tasks == ["left", "right", "down"]  # first-seen order: real tasks, then imaginary
+    episode_of = both.transition_episode()
+    for task in both.tasks:
+        idx = both.transitions_of_tasks([task])
+        assert len(idx) and (np.array(both.tasks)[both.task_ids[episode_of[idx]]] == task).all()
+    assert len(both.transitions_of_tasks(both.tasks)) == both.n_transitions
+    original = [real.instructions[k] for k in real.instruction_ids] + \
+               [imaginary.instructions[k] for k in imaginary.instruction_ids]
+    assert [both.instructions[k] for k in both.instruction_ids] == original

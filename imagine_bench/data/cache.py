@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import platform
-import sys
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
@@ -60,7 +59,7 @@ def load_or_generate(path: Path, spec: dict[str, Any], generate) -> Rollouts:
     with FileLock(str(path) + ".lock"):
         if not path.exists():
             rollouts = generate()
-            rollouts.metadata.update(spec, versions=package_versions(), argv=" ".join(sys.argv[:1]))
+            rollouts.metadata.update(spec, versions=package_versions())
             store.save(path, rollouts)
     return store.load(path, _regenerate_hint(path))
 

@@ -57,10 +57,6 @@ class Rollouts:
         return np.concatenate([[0], np.cumsum(self.lengths)[:-1]]).astype(np.int64)
 
     @property
-    def state_starts(self) -> np.ndarray:
-        return self.starts + np.arange(self.n_episodes)
-
-    @property
     def is_discrete(self) -> bool:
         return self.actions.ndim == 1
 
@@ -114,12 +110,6 @@ class Rollouts:
         last = self.starts + self.lengths - 1
         out = np.zeros(self.n_transitions, bool)
         out[last[self.terminated]] = True
-        return out
-
-    def per_step_timeouts(self) -> np.ndarray:
-        last = self.starts + self.lengths - 1
-        out = np.zeros(self.n_transitions, bool)
-        out[last[~self.terminated]] = True
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -177,8 +167,8 @@ class RolloutWriter:
         self._task_ids: list[int] = []
         self._instruction_ids: list[int] = []
         self._goals: list[np.ndarray] = []
-        self.tasks: list[str] = []
-        self.instructions: list[str] = []
+        self._task_index: dict[str, int] = {}  # name -> position in ``tasks`` (insertion order)
+        self._instruction_index: dict[str, int] = {}
 
     def add(
         self, *, task: str, instruction: str, goal: np.ndarray, states: np.ndarray, actions: np.ndarray,
@@ -188,12 +178,8 @@ class RolloutWriter:
         if length < 1 or len(states) != length + 1 or len(rewards) != length:
             raise ValueError(f"an episode needs L>=1 actions, L rewards and L+1 states; got {len(actions)}, "
                              f"{len(rewards)}, {len(states)}")
-        if task not in self.tasks:
-            self.tasks.append(task)
-        if instruction not in self.instructions:
-            self.instructions.append(instruction)
-        self._task_ids.append(self.tasks.index(task))
-        self._instruction_ids.append(self.instructions.index(instruction))
+        self._task_ids.append(self._task_index.setdefault(task, len(self._task_index)))
+        self._instruction_ids.append(self._instruction_index.setdefault(instruction, len(self._instruction_index)))
         self._states.append(np.asarray(states, np.float32).reshape(length + 1, self.state_dim))
         self._actions.append(np.asarray(actions, np.int64 if self.discrete else np.float32))
         self._rewards.append(np.asarray(rewards, np.float32).reshape(length))
@@ -212,23 +198,25 @@ class RolloutWriter:
             lengths=lengths.astype(np.int64), terminated=terminated.astype(bool),
             task_ids=np.array(self._task_ids, np.int32), instruction_ids=np.array(self._instruction_ids, np.int32),
             goals=np.stack(self._goals).astype(np.float32), success=success.astype(bool),
-            tasks=list(self.tasks), instructions=list(self.instructions), metadata=dict(metadata or {}),
+            tasks=list(self._task_index), instructions=list(self._instruction_index), metadata=dict(metadata or {}),
         )
 
 
 def concatenate(parts: Sequence[Rollouts]) -> Rollouts:
     """Join rollouts (e.g. real then imaginary); task and instruction tables are merged, indices remapped."""
-    tasks: list[str] = []
-    instructions: list[str] = []
+    tasks: dict[str, int] = {}  # name -> merged index, in first-seen order
+    instructions: dict[str, int] = {}
     for part in parts:
-        tasks += [t for t in part.tasks if t not in tasks]
-        instructions += [s for s in part.instructions if s not in instructions]
-    task_ids = [np.array([tasks.index(t) for t in p.tasks], np.int32)[p.task_ids] for p in parts]
-    instr_ids = [np.array([instructions.index(s) for s in p.instructions], np.int32)[p.instruction_ids] for p in parts]
+        for t in part.tasks:
+            tasks.setdefault(t, len(tasks))
+        for text in part.instructions:
+            instructions.setdefault(text, len(instructions))
+    task_ids = [np.array([tasks[t] for t in p.tasks], np.int32)[p.task_ids] for p in parts]
+    instr_ids = [np.array([instructions[s] for s in p.instructions], np.int32)[p.instruction_ids] for p in parts]
     cat = lambda name: np.concatenate([getattr(p, name) for p in parts])  # noqa: E731
     return Rollouts(
         states=cat("states"), actions=cat("actions"), rewards=cat("rewards"), lengths=cat("lengths"),
         terminated=cat("terminated"), task_ids=np.concatenate(task_ids), instruction_ids=np.concatenate(instr_ids),
-        goals=cat("goals"), success=cat("success"), tasks=tasks, instructions=instructions,
+        goals=cat("goals"), success=cat("success"), tasks=list(tasks), instructions=list(instructions),
         metadata={"parts": [p.metadata for p in parts]},
     )
