@@ -1,8 +1,15 @@
-"""Training steps/s with d3rlpy's stock replay buffer vs the suite's FlatReplayBuffer, same data, same model.
+"""Training steps/s: stock d3rlpy vs the suite's training path, same data, same model (the suite's algo YAMLs).
 
-Both paths run d3rlpy's own loop body (``sample_transition_batch`` then ``update``), interleaved repeat by repeat so
-machine noise hits both alike; the sampling share is the fraction of a step spent waiting for the batch (with the
-suite's prefetch thread, the batch is built while the previous update runs).
+Three paths, each running d3rlpy's own loop body (``sample_transition_batch`` then ``update``), interleaved repeat by
+repeat so machine noise hits all alike:
+
+- ``stock_d3rlpy``: d3rlpy's ``ReplayBuffer`` (embedding copied into every observation) and d3rlpy's ``AdamFactory``;
+- ``suite_data``: the suite's ``FlatReplayBuffer`` (vectorised, prefetched) with the same stock optimizer, which
+  isolates the data path;
+- ``suite``: the suite's defaults, i.e. ``FlatReplayBuffer`` plus ``optimizer=fused_adam`` (same Adam update rule).
+
+The sampling share is the fraction of a step spent waiting for the batch (with the suite's prefetch thread, the batch
+is built while the previous update runs).
 
     python benchmarks/train_throughput.py --quick [--json out.json] [--device cuda --compile-graph]
 """
@@ -12,27 +19,25 @@ from __future__ import annotations
 import time
 
 import numpy as np
-from common import metaworld_rollouts, parser, setup, write_json
+from common import CONFIGS, metaworld_rollouts, parser, setup, write_json
 
 ALGOS = ("bc", "cql", "td3_plus_bc", "iql")
 
 
-def make_algo(name: str, state_dim: int, obs_dim: int, action_dim: int, device: str, compile_graph: bool):
+def make_algo(name: str, optimizer: str, state_dim: int, obs_dim: int, action_dim: int, device: str,
+              compile_graph: bool):
+    """The algorithm exactly as the runner builds it from ``configs/`` (``algo=<name> optimizer=<optimizer>``)."""
     import d3rlpy
+    from hydra import compose, initialize_config_dir
 
-    from encoders import LLaTAEncoderFactory
+    from algos import build_algo
+    from imagine_bench.runner import fill_runtime_fields
 
-    enc = LLaTAEncoderFactory(state_dim=state_dim)
-    kw = {"compile_graph": compile_graph}
-    config = {
-        "bc": lambda: d3rlpy.algos.BCConfig(batch_size=256, encoder_factory=enc, **kw),
-        "cql": lambda: d3rlpy.algos.CQLConfig(actor_encoder_factory=enc, critic_encoder_factory=enc, **kw),
-        "td3_plus_bc": lambda: d3rlpy.algos.TD3PlusBCConfig(actor_encoder_factory=enc, critic_encoder_factory=enc, **kw),
-        "iql": lambda: d3rlpy.algos.IQLConfig(actor_encoder_factory=enc, critic_encoder_factory=enc,
-                                              value_encoder_factory=enc, **kw),
-    }[name]()
+    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
+        cfg = compose("config", overrides=[f"algo={name}", f"optimizer={optimizer}", f"compile_graph={compile_graph}"])
+    fill_runtime_fields(cfg, state_dim)
     d3rlpy.seed(0)
-    algo = config.create(device=device)
+    algo = build_algo(cfg.algo, "continuous", device)
     algo.create_impl((obs_dim,), action_dim)
     return algo
 
@@ -69,22 +74,25 @@ def main() -> None:
     real, imaginary = metaworld_rollouts(episodes, args.cache_dir)
     embedder = default_embedder(args.cache_dir)
     both = concatenate([real, imaginary])
-    paths = {
-        "stock_d3rlpy": to_d3rlpy_replay_buffer(both, embedder),
-        "suite": FlatReplayBuffer(real, imaginary, embedder, imaginary_share=None, seed=0, prefetch=not args.no_prefetch),
+    suite_buffer = FlatReplayBuffer(real, imaginary, embedder, imaginary_share=None, seed=0,
+                                    prefetch=not args.no_prefetch)
+    paths = {  # name -> (buffer, optimizer config option)
+        "stock_d3rlpy": (to_d3rlpy_replay_buffer(both, embedder), "adam"),
+        "suite_data": (suite_buffer, "adam"),
+        "suite": (suite_buffer, "fused_adam"),
     }
     state_dim, obs_dim = both.states.shape[1], both.states.shape[1] + embedder.dim
     print(f"data: {both.n_transitions} transitions, observation {obs_dim} = state {state_dim} + embedding "
           f"{embedder.dim}; device {args.device}; {repeats} interleaved repeats")
     results = {}
     for name in args.algos:
-        algos = {path: make_algo(name, state_dim, obs_dim, both.actions.shape[1], args.device, args.compile_graph)
-                 for path in paths}
-        for path, buffer in paths.items():
+        algos = {path: make_algo(name, optimizer, state_dim, obs_dim, both.actions.shape[1], args.device,
+                                 args.compile_graph) for path, (_, optimizer) in paths.items()}
+        for path, (buffer, _) in paths.items():
             time_steps(algos[path], buffer, 20 if args.device == "cpu" else 60)  # warm-up (and CUDA-graph capture)
         totals = {path: [0.0, 0.0] for path in paths}
         for _ in range(repeats):
-            for path, buffer in paths.items():
+            for path, (buffer, _) in paths.items():
                 s, u = time_steps(algos[path], buffer, steps[name])
                 totals[path][0] += s
                 totals[path][1] += u
@@ -93,14 +101,15 @@ def main() -> None:
             n = steps[name] * repeats
             row[path] = {"steps_per_s": n / (s + u), "sample_ms": 1e3 * s / n, "update_ms": 1e3 * u / n,
                          "sampling_share": s / (s + u)}
-        row["speedup"] = row["suite"]["steps_per_s"] / row["stock_d3rlpy"]["steps_per_s"]
+        stock = row["stock_d3rlpy"]["steps_per_s"]
+        row["speedup_data_path"] = row["suite_data"]["steps_per_s"] / stock
+        row["speedup"] = row["suite"]["steps_per_s"] / stock
         results[name] = row
-        print(f"{name:<12} stock {row['stock_d3rlpy']['steps_per_s']:8.1f} steps/s "
-              f"(sampling {100 * row['stock_d3rlpy']['sampling_share']:4.1f}%)   suite "
-              f"{row['suite']['steps_per_s']:8.1f} steps/s (sampling {100 * row['suite']['sampling_share']:4.1f}%)   "
-              f"speedup {row['speedup']:.2f}x", flush=True)
-    for buffer in paths.values():
-        getattr(buffer, "close", lambda: None)()
+        print(f"{name:<12} steps/s: stock {stock:7.1f} (sampling {100 * row['stock_d3rlpy']['sampling_share']:4.1f}%)"
+              f"  suite data path {row['suite_data']['steps_per_s']:7.1f} ({row['speedup_data_path']:.2f}x)"
+              f"  suite {row['suite']['steps_per_s']:7.1f} (sampling {100 * row['suite']['sampling_share']:4.1f}%,"
+              f" {row['speedup']:.2f}x)", flush=True)
+    suite_buffer.close()
     write_json(args.json, {"benchmark": "train_throughput", "quick": args.quick, "device": args.device,
                            "prefetch": not args.no_prefetch,
                            "compile_graph": args.compile_graph, "transitions": both.n_transitions,
