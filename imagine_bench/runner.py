@@ -2,8 +2,8 @@
 
 Outputs in the run directory: ``results.json`` (final and per-evaluation metrics, per-episode results of the last
 evaluation, dataset summaries, timings, the resolved config, and ``status``), ``model.d3`` (the final model,
-loadable with ``d3rlpy.load_learnable`` once ``encoders`` is imported), ``d3rlpy/`` (d3rlpy's CSV logs and periodic
-checkpoints) and ``wandb/`` (the offline W&B run).
+loadable with ``d3rlpy.load_learnable`` once ``algos`` and ``encoders`` are imported), ``d3rlpy/`` (d3rlpy's CSV
+logs and periodic checkpoints) and ``wandb/`` (the offline W&B run).
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def run(cfg: DictConfig, run_dir: Path, group: str | None = None) -> dict[str, A
         algo = build_algo(cfg.algo, domain.action_kind, str(cfg.device))
         buffer.fit_scalers(algo)
         evaluator = Evaluator(domain, eval_levels, cfg.eval.episodes_per_task, cfg.env.horizon, embedder,
-                              in_flight=cfg.eval.in_flight, eval_seed=cfg.eval.seed)
+                              in_flight=cfg.eval.in_flight, eval_seed=cfg.eval.seed, workers=cfg.eval.workers)
         policy = d3rlpy_policy(algo)
         last_eval: dict[str, Any] = {}
 

@@ -26,7 +26,7 @@ import toy_domain  # noqa: E402,F401  (registers the toy domain)
 # Small, fast settings shared by the end-to-end tests (a few hundred steps, tiny datasets, short horizon).
 TINY = [
     "data.real_episodes_per_task=2", "data.imaginary_episodes_per_task=2",
-    "eval.episodes_per_task=1", "env.horizon=40", "steps=200", "eval.interval=100", "progress=false",
+    "eval.episodes_per_task=1", "eval.workers=0", "env.horizon=40", "steps=200", "eval.interval=100", "progress=false",
     "encoder.state_hidden=[32]", "encoder.instruction_hidden=[16]", "encoder.fusion_hidden=[32]",
 ]
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
+
 import numpy as np
 import pytest
 
 from imagine_bench.domains import get_domain
 from imagine_bench.evaluation import Evaluator, evaluation_plan, summarize
+from imagine_bench.evaluation.workers import resolve_workers
 from imagine_bench.language import HashingEmbedder
 
 
@@ -58,8 +63,72 @@ def test_summary_metrics_per_level_and_task():
     assert metrics["eval/real/success"] == pytest.approx(np.mean([r.success for r in results if r.level == "real"]))
 
 
+def toy_evaluator(in_flight: int, workers: int | str = 0, episodes: int = 5) -> Evaluator:
+    return Evaluator(get_domain("toy"), ["real", "hard"], episodes, 10, HashingEmbedder(8), in_flight=in_flight,
+                     workers=workers)
+
+
+def eval_workers() -> list[multiprocessing.process.BaseProcess]:
+    return [p for p in multiprocessing.active_children() if p.name.startswith("imagine-bench-eval")]
+
+
+@pytest.mark.parametrize("in_flight", [4, 10])
+def test_worker_processes_match_sequential_episode_by_episode(in_flight):
+    evaluator = toy_evaluator(in_flight, workers=2)
+    try:
+        assert evaluator(goal_seeking_policy) == toy_evaluator(1)(goal_seeking_policy)
+        assert evaluator(goal_seeking_policy) == toy_evaluator(1)(goal_seeking_policy)  # the pool is reused
+        assert len(eval_workers()) == 2
+    finally:
+        evaluator.close()
+    assert eval_workers() == []  # close() joined every worker
+
+
+def test_worker_error_carries_the_worker_traceback():
+    evaluator = toy_evaluator(4, workers=2, episodes=1)
+    with pytest.raises(RuntimeError, match=r"evaluation worker \d \(pid \d+\) failed on lane real/left") as error:
+        evaluator(lambda obs: np.zeros((len(obs), 3)))  # the toy simulator cannot add a 3-d move to a 2-d point
+    assert "Traceback" in str(error.value) and "could not be broadcast" in str(error.value)
+    assert eval_workers() == []  # a failed exchange closes the pool
+    evaluator.close()
+
+
+def test_dead_worker_is_reported_and_the_next_evaluation_starts_a_new_pool():
+    evaluator = toy_evaluator(4, workers=1, episodes=1)
+    try:
+        expected = evaluator(goal_seeking_policy)
+        os.kill(eval_workers()[0].pid, signal.SIGKILL)
+        with pytest.raises(RuntimeError, match=r"evaluation worker 0 \(pid \d+\) died"):
+            evaluator(goal_seeking_policy)
+        assert evaluator(goal_seeking_policy) == expected
+    finally:
+        evaluator.close()
+
+
+def test_auto_workers_follow_the_usable_cpus(monkeypatch, compose_cfg):
+    def with_cpus(n):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(n)), raising=False)
+
+    with_cpus(2)
+    assert resolve_workers("auto", in_flight=16) == 2
+    assert resolve_workers("auto", in_flight=1) == 1
+    with_cpus(64)
+    assert resolve_workers("auto", in_flight=16) == 8 and resolve_workers("auto", in_flight=5) == 5
+    with_cpus(1)
+    assert resolve_workers("auto", in_flight=16) == 0  # one core: workers would only add messages
+    assert resolve_workers(3, in_flight=16) == 3 and resolve_workers("0", in_flight=16) == 0
+    for bad in (-1, "many"):
+        with pytest.raises(ValueError):
+            resolve_workers(bad, in_flight=16)
+    assert compose_cfg().eval.workers == "auto"
+    with_cpus(2)
+    assert toy_evaluator(16, workers="auto").workers == 2
+    assert toy_evaluator(16, workers=8).workers == 3  # never more workers than lanes (real: 2 tasks, hard: 1)
+
+
 def test_batched_matches_sequential_on_metaworld():
-    """Real simulators: 10 lanes in flight give the same per-episode outcome as one at a time."""
+    """Real simulators: 10 lanes in flight in this process, or 4 in 2 worker processes, give the same per-episode
+    results as one at a time."""
     from imagine_bench.domains.meta_world.layout import LAYOUT
 
     domain = get_domain("metaworld")
@@ -69,8 +138,13 @@ def test_batched_matches_sequential_on_metaworld():
         delta = observations[:, goal] - observations[:, hand][:, :3]
         return np.concatenate([np.clip(delta * 20, -1, 1), -np.ones((len(delta), 1))], axis=1)
 
-    make = lambda k: Evaluator(domain, ["real"], 1, 30, HashingEmbedder(8), in_flight=k)  # noqa: E731
+    make = lambda k, w=0: Evaluator(domain, ["real"], 1, 30, HashingEmbedder(8), in_flight=k, workers=w)  # noqa: E731
     sequential, batched = make(1)(reach_for_goal), make(10)(reach_for_goal)
     assert [(r.task, r.success, r.length, r.episode_return) for r in batched] == \
            [(r.task, r.success, r.length, r.episode_return) for r in sequential]
     assert any(r.success for r in batched) and not all(r.success for r in batched)
+    in_workers = make(4, w=2)
+    try:
+        assert in_workers(reach_for_goal) == sequential
+    finally:
+        in_workers.close()

@@ -89,6 +89,17 @@ class HashingEmbedder(InstructionEmbedder):
         return out
 
 
+class StateOnlyEmbedder(InstructionEmbedder):
+    """Zero-dimensional, so an env built with it observes the state alone. Evaluation lanes step their envs with it
+    and append the real embedding themselves: a simulator worker process then never loads a language model."""
+
+    name = "state-only"
+    dim = 0
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return np.zeros((len(texts), 0), np.float32)
+
+
 class CachedEmbedder(InstructionEmbedder):
     """Wraps an embedder with an in-memory table and a per-model ``.npz`` cache file under ``cache_dir``.
 
