@@ -4,12 +4,13 @@ Three paths, each running d3rlpy's own loop body (``sample_transition_batch`` th
 repeat so machine noise hits all alike:
 
 - ``stock_d3rlpy``: d3rlpy's ``ReplayBuffer`` (embedding copied into every observation) and d3rlpy's ``AdamFactory``;
-- ``suite_data``: the suite's ``FlatReplayBuffer`` (vectorised, prefetched) with the same stock optimizer, which
+- ``suite_data``: the suite's ``FlatReplayBuffer`` (vectorised gather, prefetched) with the stock optimizer, which
   isolates the data path;
 - ``suite``: the suite's defaults, i.e. ``FlatReplayBuffer`` plus ``optimizer=fused_adam`` (same Adam update rule).
 
-The sampling share is the fraction of a step spent waiting for the batch (with the suite's prefetch thread, the batch
-is built while the previous update runs).
+The sampling share is the fraction of a step spent waiting for the batch. With the suite's prefetch thread (default;
+``--no-prefetch`` gathers inline) the batch is built while the previous update runs; on a 2-vCPU VM that concurrent
+gather slowed the update by about as much as it saved, so compare the steps/s of both settings, not only the share.
 
     python benchmarks/train_throughput.py --quick [--json out.json] [--device cuda --compile-graph]
 """
@@ -68,9 +69,10 @@ def main() -> None:
     from imagine_bench.language import default_embedder
 
     episodes = 5 if args.quick else 50
-    steps = {"bc": 150, "cql": 15, "td3_plus_bc": 60, "iql": 60} if args.quick else \
-            {"bc": 1000, "cql": 100, "td3_plus_bc": 400, "iql": 400}
-    repeats = 3
+    # Many short interleaved repeats: drift in the machine's speed (frequent on shared VMs) then hits all paths alike.
+    steps = {"bc": 50, "cql": 5, "td3_plus_bc": 20, "iql": 20} if args.quick else \
+            {"bc": 200, "cql": 20, "td3_plus_bc": 80, "iql": 80}
+    repeats = 10
     real, imaginary = metaworld_rollouts(episodes, args.cache_dir)
     embedder = default_embedder(args.cache_dir)
     both = concatenate([real, imaginary])
