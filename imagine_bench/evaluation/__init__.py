@@ -105,7 +105,9 @@ class Evaluator:
         queues: dict[Lane, deque[PlannedEpisode]] = defaultdict(deque)
         for planned in self.plan:
             queues[(planned.level, planned.task)].append(planned)
-        waiting = deque(queues)  # lanes in plan order
+        # Longest chains first: a lane runs its episodes one after another, so a late-starting lane of long episodes
+        # (composite tasks get a longer horizon) would leave the other workers idle at the end. Ties keep plan order.
+        waiting = deque(sorted(queues, key=lambda lane: -len(queues[lane]) * self._horizon(lane[1])))
         running: dict[Lane, _Episode] = {}
         results: list[EpisodeResult] = []
         while waiting or running:
@@ -127,6 +129,9 @@ class Evaluator:
                         waiting.appendleft(lane)
         order = {(p.level, p.task, p.index): i for i, p in enumerate(self.plan)}
         return sorted(results, key=lambda r: order[(r.level, r.task, r.index)])
+
+    def _horizon(self, task: str) -> int:
+        return self.domain.task_horizon(task, self.horizon)
 
     def _start(self, starts: list[tuple[Lane, PlannedEpisode]]) -> dict[Lane, _Episode]:
         if not starts:
