@@ -11,3 +11,14 @@ def test_minilm_offline_embeddings(minilm):
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     similar, unrelated = vectors[0] @ vectors[1], vectors[0] @ vectors[2]
     assert similar > 0.8 > unrelated
+
+
+def test_minilm_vector_does_not_depend_on_the_other_texts_embedded_with_it():
+    """Batched encoding changed last bits with the batch's padding, and with them training results (cache history)."""
+    from imagine_bench.language import MiniLMEmbedder
+
+    model = MiniLMEmbedder()
+    text = "put the mug under the coffee machine and press its button"
+    alone = model.embed([text])[0]
+    with_others = model.embed(["open the window", text, "a much longer instruction " * 8])[1]
+    np.testing.assert_array_equal(alone, with_others)

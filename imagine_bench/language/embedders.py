@@ -38,9 +38,8 @@ class MiniLMEmbedder(InstructionEmbedder):
     name = "all-MiniLM-L6-v2"
     dim = 384
 
-    def __init__(self, device: str = "cpu", batch_size: int = 64) -> None:
+    def __init__(self, device: str = "cpu") -> None:
         self._device = device
-        self._batch_size = batch_size
         self._model = None
         self._lock = threading.Lock()
 
@@ -59,10 +58,15 @@ class MiniLMEmbedder(InstructionEmbedder):
         return self._model
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), np.float32)
-        vectors = self._load().encode(list(texts), batch_size=self._batch_size, show_progress_bar=False)
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
+        """One forward pass per text. Batched, a text's vector changes in its last bits with the other texts in the
+        batch (padding length and matrix shapes change the rounding), and those bits changed training results
+        depending on which instructions a cache happened to embed together; alone, a text always gets the same vector.
+        """
+        model = self._load()
+        out = np.zeros((len(texts), self.dim), np.float32)
+        for row, text in enumerate(texts):
+            out[row] = model.encode([text], batch_size=1, show_progress_bar=False)[0]
+        return out
 
 
 class HashingEmbedder(InstructionEmbedder):
@@ -110,12 +114,16 @@ class CachedEmbedder(InstructionEmbedder):
     #: unsaved new entries that trigger a rewrite of the cache file (single new strings, as met at evaluation
     #: resets, are batched so a long list of phrasings does not rewrite the file once per string)
     flush_every = 256
+    #: bump when the vectors an embedder returns change, so old cache files are not mixed with new vectors
+    #: (v2: MiniLM embeds each text alone)
+    version = "v2"
 
     def __init__(self, inner: InstructionEmbedder, cache_dir: str | os.PathLike | None) -> None:
         self.inner = inner
         self.name = inner.name
         self.dim = inner.dim
-        self.path = None if cache_dir is None else Path(cache_dir) / "embeddings" / f"{_safe(inner.name)}.npz"
+        file_name = f"{_safe(inner.name)}.{self.version}.npz"
+        self.path = None if cache_dir is None else Path(cache_dir) / "embeddings" / file_name
         self._table: dict[str, np.ndarray] = {}
         self._loaded = False
         self._unsaved = 0
