@@ -25,6 +25,7 @@ from imagine_bench.data import load_datasets
 from imagine_bench.data.buffer import FlatReplayBuffer
 from imagine_bench.domains import Domain, get_domain
 from imagine_bench.evaluation import Evaluator, as_records, d3rlpy_policy, summarize
+from imagine_bench.evaluation.workers import resolve_workers
 from imagine_bench.language import CachedEmbedder
 from imagine_bench.levels import LEVELS, check_level, evaluation_levels, uses_imaginary_data
 from imagine_bench.seeding import seed_everything
@@ -47,6 +48,7 @@ def validate(cfg: DictConfig) -> None:
     algo_variant(cfg.algo, domain.action_kind)
     for level in cfg.eval.levels or []:
         check_level(level)
+    resolve_workers(cfg.eval.workers, int(cfg.eval.in_flight))
     if cfg.steps <= 0 or cfg.eval.interval <= 0:
         raise ValueError("steps and eval.interval must be positive")
     if cfg.steps % min(cfg.eval.interval, cfg.steps):

@@ -74,3 +74,10 @@ def test_two_job_multirun(cache_dir, tmp_path, launcher):
     for r in results:
         assert r["status"] == "completed" and set(r["success"]) == {"real", "hard"}
         assert r["config"]["logger"]["mode"] == "offline"
+
+
+def test_bad_eval_workers_is_rejected_before_any_data_is_made(compose_cfg):
+    from imagine_bench.runner import validate
+
+    with pytest.raises(ValueError, match="eval workers must be 'auto' or an int >= 0"):
+        validate(compose_cfg("eval.workers=many"))
