@@ -26,6 +26,8 @@ class FusedAdamFactory(AdamFactory):
     """
 
     def create_optimizer(self, named_modules: Iterable[tuple[str, nn.Module]], lr: float) -> Adam:
+        # The stock optimizer only supplies d3rlpy's de-duplicated parameter list (its helper is private); it holds
+        # no state before its first step, so building it costs nothing worth avoiding.
         stock = super().create_optimizer(named_modules, lr)
         params = [p for group in stock.param_groups for p in group["params"]]
         on_cpu = bool(params) and all(p.device.type == "cpu" for p in params)
