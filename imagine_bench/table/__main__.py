@@ -1,0 +1,72 @@
+"""Command line of :mod:`imagine_bench.table`: ``run``, ``status`` and ``render`` a table's grid.
+
+``python -m imagine_bench.table <command> [--table NAME] [overrides ...]``; overrides are Hydra overrides of the
+table config (``n_jobs=1``, ``seeds=[0]``, ``steps_override=500000``, ``budgets.cql=1000``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from imagine_bench.table.execute import command_line, load_table, pending_cells, run_cells
+from imagine_bench.table.grid import Cell, expand
+
+
+def action_kinds() -> dict[str, str]:
+    from imagine_bench.domains import domain_classes, get_domain
+
+    return {name: get_domain(name).action_kind for name in domain_classes()}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m imagine_bench.table", description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("run", "status", "render"))
+    parser.add_argument("--table", default="reference", help="configs/table/<TABLE>.yaml (default: reference)")
+    parser.add_argument("--limit", type=int, default=None, help="run at most this many pending cells")
+    parser.add_argument("--only", default=None, help="run only cells whose key contains this text, e.g. metaworld/bc")
+    parser.add_argument("overrides", nargs="*", help="Hydra overrides of the table config")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
+    table = load_table(args.table, args.overrides)
+    for module in table.imports:
+        __import__(module)
+    cells = expand(table, action_kinds())
+    output = Path(table.output)
+    if args.command == "render":
+        from imagine_bench.table.render import render
+
+        print(f"wrote {render(table, cells, command_line(argv))}")
+        return 0
+    pending = pending_cells(cells, output)
+    if args.only:
+        pending = [cell for cell in pending if args.only in cell.key]
+    if args.command == "status":
+        print(status_text(cells, pending))
+        return 0
+    todo = pending[: args.limit] if args.limit is not None else pending
+    print(f"table {table.name}: {len(cells) - len(pending_cells(cells, output))} of {len(cells)} cells complete; "
+          f"running {len(todo)} ({table.n_jobs} at once)", flush=True)
+    summaries = run_cells(table, todo, command_line(argv), log=lambda line: print(line, flush=True))
+    failed = [s["cell"] for s in summaries if s["status"] != "completed"]
+    if failed:
+        print(f"{len(failed)} cells failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def status_text(cells: Sequence[Cell], pending: Sequence[Cell]) -> str:
+    pending_keys = {c.key for c in pending}
+    by_block: dict[tuple[str, str], list[int]] = {}
+    for cell in cells:
+        done = by_block.setdefault((cell.domain, cell.algo), [0, 0])
+        done[0] += cell.key not in pending_keys
+        done[1] += 1
+    lines = [f"{len(cells) - len(pending)} of {len(cells)} cells complete"]
+    lines += [f"  {domain:<12} {algo:<12} {d}/{n}" for (domain, algo), (d, n) in sorted(by_block.items())]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

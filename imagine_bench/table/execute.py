@@ -1,0 +1,210 @@
+"""Run the cells of a table that have no complete summary yet, a few at a time, and write one summary per cell.
+
+Resumable by construction: a cell counts as done only when its summary JSON exists, says ``completed`` and was made
+with the cell's current overrides. A cell interrupted mid-run has no summary, so the next ``run`` starts it again
+from a clean run directory; a cell whose budget changed in the YAML runs again too. Summaries are written
+atomically, so an interrupted write never looks complete.
+
+Cells run in joblib worker processes (``n_jobs`` at once), each through the same :func:`imagine_bench.runner.run`
+that ``launch.py`` calls, with the config composed from ``configs/`` and the cell's overrides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import time
+from collections.abc import Iterable, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from imagine_bench.table.grid import Cell
+
+PACKAGES = ("imagine-bench", "torch", "d3rlpy", "numpy", "gymnasium", "mujoco", "metaworld", "minigrid", "hydra-core",
+            "transformers")
+
+
+def configs_dir() -> Path:
+    """The ``configs/`` folder of this checkout."""
+    return Path(__file__).resolve().parents[2] / "configs"
+
+
+def load_table(name: str, overrides: Sequence[str] = ()) -> DictConfig:
+    """``configs/table/<name>.yaml`` (or a path to a YAML file) composed with Hydra, with command-line overrides
+    (``n_jobs=1``, ``seeds=[0]``)."""
+    from hydra import compose, initialize_config_dir
+
+    path = Path(name).resolve() if name.endswith((".yaml", ".yml")) else configs_dir() / "table" / f"{name}.yaml"
+    name = path.stem
+    if not path.is_file():
+        known = sorted(p.stem for p in path.parent.glob("*.yaml"))
+        raise ValueError(f"unknown table {name!r} (no {path}); known tables: {', '.join(known)}")
+    with initialize_config_dir(config_dir=str(path.parent), version_base="1.3"):
+        table = compose(config_name=name, overrides=list(overrides))
+    if int(table.n_jobs) < 1:
+        raise ValueError(f"n_jobs must be >= 1, got {table.n_jobs}")
+    return table
+
+
+def read_summary(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def is_complete(cell: Cell, output: Path) -> bool:
+    summary = read_summary(cell.summary_path(output))
+    return bool(summary) and summary.get("status") == "completed" and summary.get("overrides") == list(cell.overrides)
+
+
+def pending_cells(cells: Iterable[Cell], output: Path) -> list[Cell]:
+    return [cell for cell in cells if not is_complete(cell, output)]
+
+
+def run_cells(table: DictConfig, cells: Sequence[Cell], command: str, log=print) -> list[dict[str, Any]]:
+    """Run ``cells`` (``table.n_jobs`` at once) and return their summaries in the order they finish."""
+    from joblib import Parallel, delayed
+
+    output, runs_dir = Path(table.output), Path(table.runs_dir)
+    provenance = {"commit": _git("rev-parse", "HEAD"), "dirty": bool(_git("status", "--porcelain", "--", ".")),
+                  "command": command, "versions": package_versions()}
+    imports = list(table.imports)
+    jobs = (delayed(run_cell)(cell, str(table.name), output, runs_dir, provenance, imports) for cell in cells)
+    summaries = []
+    started = time.perf_counter()
+    parallel = Parallel(n_jobs=int(table.n_jobs), return_as="generator_unordered")
+    for done, summary in enumerate(parallel(jobs), start=1):
+        summaries.append(summary)
+        finals = "  ".join(f"{lv} {v:.2f}" for lv, v in summary.get("success", {}).items())
+        log(f"[{done}/{len(cells)}] {summary['cell']}: {summary['status']} in {summary['wall_s']:.0f} s  {finals}"
+            f"  ({time.perf_counter() - started:.0f} s elapsed)")
+    return summaries
+
+
+def run_cell(cell: Cell, table_name: str, output: Path, runs_dir: Path, provenance: dict[str, Any],
+             imports: Sequence[str] = ()) -> dict[str, Any]:
+    """Train and evaluate one cell in this process; write and return its summary (``failed`` ones too)."""
+    for module in imports:
+        importlib.import_module(module)
+    run_dir = cell.run_dir(runs_dir)
+    if run_dir.exists():  # an interrupted earlier attempt: start clean
+        shutil.rmtree(run_dir)
+    started = time.perf_counter()
+    try:
+        results = _train(cell, run_dir)
+    except Exception as exc:  # noqa: BLE001  (the failure is recorded in the summary; the grid goes on)
+        results = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+    summary = summarize_cell(cell, table_name, results, time.perf_counter() - started, provenance)
+    write_json(cell.summary_path(output), summary)
+    return summary
+
+
+def _train(cell: Cell, run_dir: Path) -> dict[str, Any]:
+    import algos  # noqa: F401  (registers the suite's optimizer factories with d3rlpy)
+    import encoders  # noqa: F401  (registers the LLaTA encoder factory with d3rlpy)
+    from hydra import compose, initialize_config_dir
+
+    from imagine_bench.runner import run
+
+    with initialize_config_dir(config_dir=str(configs_dir()), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=list(cell.overrides))
+    return run(cfg, run_dir)
+
+
+def summarize_cell(cell: Cell, table_name: str, results: dict[str, Any], wall_s: float,
+                   provenance: dict[str, Any]) -> dict[str, Any]:
+    """The committed record of one cell: final success per level and task, the learning curve, cost, provenance."""
+    final = results.get("final", {})
+    levels = list(results.get("eval_levels", []))
+    algo_cfg = results.get("config", {}).get("algo", {})
+    return {
+        "table": table_name, "cell": cell.key, "status": results.get("status", "failed"),
+        "error": results.get("error"),
+        "domain": cell.domain, "algo": cell.algo, "algo_class": _algo_class(algo_cfg, cell.domain),
+        "condition": cell.condition.name, "level": cell.condition.level, "backend": cell.condition.backend,
+        "seed": cell.seed, "steps": cell.steps, "eval_interval": cell.interval, "eval_levels": levels,
+        "success": {lv: final[f"eval/{lv}/success"] for lv in levels if f"eval/{lv}/success" in final},
+        "return": {lv: final[f"eval/{lv}/return"] for lv in levels if f"eval/{lv}/return" in final},
+        "per_task": _per_task(final, levels),
+        "history": [{"step": h["step"], "success": {lv: h[f"eval/{lv}/success"] for lv in levels
+                                                    if f"eval/{lv}/success" in h}}
+                    for h in results.get("history", [])],
+        "data": _data_sizes(results.get("data")),
+        "wall_s": round(wall_s, 1), "timing": results.get("timing", {}),
+        "overrides": list(cell.overrides),
+        "launch_command": "python launch.py " + " ".join(shlex.quote(o) for o in cell.overrides),
+        **provenance,
+        "host": {"cpus": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version()},
+        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _algo_class(algo_cfg: dict[str, Any], domain: str) -> str | None:
+    """The d3rlpy class that ran (``BCConfig`` or ``DiscreteBCConfig``, ...), from the domain's action space."""
+    from imagine_bench.domains import get_domain
+
+    variant = algo_cfg.get(get_domain(domain).action_kind) if isinstance(algo_cfg, dict) else None
+    return variant.get("_target_", "").rsplit(".", 1)[-1] if isinstance(variant, dict) else None
+
+
+def _per_task(final: dict[str, float], levels: Sequence[str]) -> dict[str, dict[str, float]]:
+    per_task: dict[str, dict[str, float]] = {lv: {} for lv in levels}
+    for key, value in final.items():
+        parts = key.split("/")
+        if len(parts) == 4 and parts[0] == "eval" and parts[3] == "success" and parts[1] in per_task:
+            per_task[parts[1]][parts[2]] = value
+    return per_task
+
+
+def _data_sizes(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    if not data:
+        return None
+    keep = ("episodes", "transitions", "success_rate", "mean_length")
+    sizes: dict[str, Any] = {kind: {k: v for k, v in (data.get(kind) or {}).items() if k in keep} or None
+                             for kind in ("real", "imaginary")}
+    sizes.update(imaginary_share=data.get("imaginary_share"), imaginary_settings=data.get("imaginary_settings"))
+    return sizes
+
+
+def write_json(path: Path, payload: dict[str, Any]) -> None:
+    write_text(path, json.dumps(payload, indent=1, default=str) + "\n")
+
+
+def write_text(path: Path, text: str) -> None:
+    from imagine_bench.storage import atomic_write
+
+    with atomic_write(path) as tmp:
+        tmp.write_text(text)
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
+def _git(*args: str) -> str:
+    try:
+        out = subprocess.run(["git", *args], cwd=configs_dir().parent, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 else "unknown"
+
+
+def command_line(argv: Sequence[str]) -> str:
+    """How this table command was invoked, for the record (``python -m imagine_bench.table run ...``)."""
+    return " ".join(shlex.quote(a) for a in ["python", "-m", "imagine_bench.table", *argv])

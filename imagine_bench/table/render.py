@@ -1,0 +1,303 @@
+"""Render a table's committed cell summaries into ``README.md``, ``table.csv`` and figures (PNG).
+
+Only cells of the *current* grid count: a summary made with other overrides (an older budget) is ignored and listed
+as stale. Cells without a complete summary are marked missing in every table, so a partial grid renders honestly.
+Per-cell numbers are the mean success over seeds with a 95% percentile bootstrap interval and the sample standard
+deviation; the aggregate over domains is rliable's IQM with stratified bootstrap intervals (:mod:`imagine_bench.stats`).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from omegaconf import DictConfig
+
+from imagine_bench.levels import LEVELS
+from imagine_bench.stats import bootstrap_ci, iqm_with_ci, sample_std
+from imagine_bench.table.execute import read_summary
+from imagine_bench.table.grid import Cell, conditions_in_order
+
+NOVEL_LEVELS = ("easy", "hard")
+HEADLINE_BACKENDS = ("real", "scripted", "kalm", "perfect")  # "real" = trained on real data only
+HEADLINE_ALGO = "bc"  # the algorithm that runs every condition in the reference grid
+
+
+@dataclass
+class Group:
+    """All seeds of one (domain, algo, condition): the cells expected and the summaries found."""
+
+    domain: str
+    algo: str
+    condition: str
+    expected: list[Cell] = field(default_factory=list)
+    summaries: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return len(self.summaries) == len(self.expected)
+
+    def scores(self, level: str) -> list[float]:
+        return [s["success"][level] for s in self.summaries if level in s["success"]]
+
+    def stat(self, level: str) -> dict[str, Any] | None:
+        values = self.scores(level)
+        if not values:
+            return None
+        low, high = bootstrap_ci(values)
+        return {"mean": float(np.mean(values)), "std": sample_std(values), "low": low, "high": high,
+                "n": len(values), "of": len(self.expected), "values": values}
+
+
+@dataclass
+class Collected:
+    groups: dict[tuple[str, str, str], Group]
+    missing: list[Cell]
+    failed: list[dict[str, Any]]
+    stale: int
+
+    @property
+    def summaries(self) -> list[dict[str, Any]]:
+        return [s for g in self.groups.values() for s in g.summaries]
+
+
+def collect(cells: Sequence[Cell], output: Path) -> Collected:
+    groups: dict[tuple[str, str, str], Group] = {}
+    missing, failed = [], []
+    for cell in cells:
+        key = (cell.domain, cell.algo, cell.condition.name)
+        group = groups.setdefault(key, Group(*key))
+        group.expected.append(cell)
+        summary = read_summary(cell.summary_path(output))
+        if summary and summary.get("overrides") == list(cell.overrides) and summary.get("status") == "completed":
+            group.summaries.append(summary)
+        else:
+            missing.append(cell)
+            if summary and summary.get("status") == "failed" and summary.get("overrides") == list(cell.overrides):
+                failed.append(summary)
+    known = {str(c.summary_path(output)) for c in cells}
+    stale = sum(1 for p in (output / "cells").rglob("*.json") if str(p) not in known) if (output / "cells").is_dir() else 0
+    return Collected(groups, missing, failed, stale)
+
+
+def fmt(stat: dict[str, Any] | None) -> str:
+    if stat is None:
+        return "—"
+    text = f"{stat['mean']:.2f} [{stat['low']:.2f}, {stat['high']:.2f}]"
+    return text if stat["n"] == stat["of"] else f"{text} ({stat['n']}/{stat['of']} seeds)"
+
+
+def domain_table(collected: Collected, domain: str) -> str:
+    """Markdown: one row per (algorithm, condition), one column per evaluated level."""
+    rows = ["| algorithm | trained on | " + " | ".join(LEVELS) + " |", "|---|---|" + "---|" * len(LEVELS)]
+    groups = [g for (d, _, _), g in collected.groups.items() if d == domain]
+    order = conditions_in_order([g.condition for g in groups])
+    for group in sorted(groups, key=lambda g: (g.algo, order.index(g.condition))):
+        label = _algo_label(group)
+        cells = []
+        for level in LEVELS:
+            stat = group.stat(level)
+            evaluated = any(level in cell_levels(c) for c in group.expected)
+            cells.append(fmt(stat) if evaluated and (stat or group.summaries) else ("missing" if evaluated else ""))
+        rows.append(f"| {label} | {_condition_label(group.condition)} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def cell_levels(cell: Cell) -> tuple[str, ...]:
+    from imagine_bench.levels import evaluation_levels
+
+    return evaluation_levels(cell.condition.level)
+
+
+def headline_rows(collected: Collected, algo: str = HEADLINE_ALGO) -> list[dict[str, Any]]:
+    """Per domain and novel level: success of real-only, scripted, kalm and perfect training, on that level."""
+    rows = []
+    domains = sorted({d for d, _, _ in collected.groups})
+    for domain in domains:
+        for level in NOVEL_LEVELS:
+            row: dict[str, Any] = {"domain": domain, "level": level}
+            for backend in HEADLINE_BACKENDS:
+                condition = "real" if backend == "real" else f"{level}/{backend}"
+                group = collected.groups.get((domain, algo, condition))
+                row[backend] = group.stat(level) if group else None
+                row[f"{backend}_expected"] = group is not None
+            rows.append(row)
+    return rows
+
+
+def headline_table(collected: Collected, algo: str = HEADLINE_ALGO) -> str:
+    rows = [f"| domain | level | {' | '.join(_backend_label(b) for b in HEADLINE_BACKENDS)} |",
+            "|---|---|" + "---|" * len(HEADLINE_BACKENDS)]
+    for row in headline_rows(collected, algo):
+        cells = [fmt(row[b]) if row[f"{b}_expected"] and row[b] else ("missing" if row[f"{b}_expected"] else "")
+                 for b in HEADLINE_BACKENDS]
+        rows.append(f"| {row['domain']} | {row['level']} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def aggregate_table(collected: Collected) -> str:
+    """IQM over domains (stratified bootstrap CI) per algorithm, novel level and condition, where complete."""
+    matrices: dict[str, np.ndarray] = {}
+    labels: dict[str, tuple[str, str, str, int]] = {}
+    algos = sorted({a for _, a, _ in collected.groups})
+    for algo in algos:
+        for level in NOVEL_LEVELS:
+            for backend in HEADLINE_BACKENDS:
+                condition = "real" if backend == "real" else f"{level}/{backend}"
+                columns = []
+                for (domain, a, c), group in sorted(collected.groups.items()):
+                    if a == algo and c == condition and group.complete and group.scores(level):
+                        columns.append(group.scores(level))
+                if not columns or len({len(c) for c in columns}) != 1:
+                    continue
+                name = f"{algo}|{level}|{backend}"
+                matrices[name] = np.array(columns, dtype=float).T  # (seeds, domains)
+                labels[name] = (algo, level, backend, len(columns))
+    if not matrices:
+        return "_No (algorithm, level, condition) is complete on any domain yet._"
+    estimates = iqm_with_ci(matrices)
+    rows = ["| algorithm | level | trained on | domains | IQM [95% CI] |", "|---|---|---|---|---|"]
+    for name, (point, low, high) in estimates.items():
+        algo, level, backend, n = labels[name]
+        rows.append(f"| {algo} | {level} | {_backend_label(backend)} | {n} | {point:.2f} [{low:.2f}, {high:.2f}] |")
+    return "\n".join(rows)
+
+
+def cost_table(collected: Collected, cells: Sequence[Cell]) -> tuple[str, float, float]:
+    """Measured wall time per cell by (domain, algo), the core-hours spent, and the projected grid total."""
+    walls: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for s in collected.summaries:
+        walls[(s["domain"], s["algo"])].append(float(s["wall_s"]))
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    steps: dict[tuple[str, str], int] = {}
+    for cell in cells:
+        counts[(cell.domain, cell.algo)] += 1
+        steps[(cell.domain, cell.algo)] = cell.steps
+    rows = ["| domain | algorithm | steps | cells | done | minutes per cell (mean) | core-hours (projected) |",
+            "|---|---|---|---|---|---|---|"]
+    spent = projected = 0.0
+    for key in sorted(counts):
+        done = walls.get(key, [])
+        per_cell = float(np.mean(done)) if done else float("nan")
+        spent += sum(done)
+        total = per_cell * counts[key]
+        projected += 0.0 if np.isnan(total) else total
+        rows.append(f"| {key[0]} | {key[1]} | {steps[key]} | {counts[key]} | {len(done)} | "
+                    f"{per_cell / 60:.1f} | {total / 3600:.2f} |" if done else
+                    f"| {key[0]} | {key[1]} | {steps[key]} | {counts[key]} | 0 | not measured yet | — |")
+    return "\n".join(rows), spent / 3600, projected / 3600
+
+
+def csv_text(collected: Collected) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["domain", "algo", "condition", "eval_level", "seeds_done", "seeds_expected", "mean",
+                     "std_ddof1", "ci95_low", "ci95_high", "values"])
+    for (domain, algo, condition), group in sorted(collected.groups.items()):
+        for level in LEVELS:
+            stat = group.stat(level)
+            if stat:
+                writer.writerow([domain, algo, condition, level, stat["n"], stat["of"], f"{stat['mean']:.4f}",
+                                 f"{stat['std']:.4f}", f"{stat['low']:.4f}", f"{stat['high']:.4f}",
+                                 " ".join(f"{v:.4f}" for v in stat["values"])])
+    return buffer.getvalue()
+
+
+def _algo_label(group: Group) -> str:
+    classes = {s.get("algo_class") for s in group.summaries if s.get("algo_class")}
+    return group.algo + (f" ({', '.join(sorted(classes))})" if classes else "")
+
+
+def _condition_label(condition: str) -> str:
+    return "real only" if condition == "real" else f"real + {condition.split('/')[1]} {condition.split('/')[0]}"
+
+
+def _backend_label(backend: str) -> str:
+    return "real only" if backend == "real" else backend
+
+
+def render(table: DictConfig, cells: Sequence[Cell], command: str) -> Path:
+    """Write ``README.md``, ``table.csv`` and ``figures/`` under the table's output folder; return the README path."""
+    from imagine_bench.table import figures
+    from imagine_bench.table.execute import write_text
+
+    output = Path(table.output)
+    collected = collect(cells, output)
+    figure_paths = figures.draw_all(collected, output / "figures")
+    write_text(output / "table.csv", csv_text(collected))
+    readme = output / "README.md"
+    write_text(readme, readme_text(table, cells, collected, figure_paths, command))
+    return readme
+
+
+def readme_text(table: DictConfig, cells: Sequence[Cell], collected: Collected, figure_paths: Sequence[Path],
+                command: str) -> str:
+    costs, spent, projected = cost_table(collected, cells)
+    done = len(cells) - len(collected.missing)
+    commits = sorted({(s.get("commit", "unknown")[:10] + (" (dirty)" if s.get("dirty") else ""))
+                      for s in collected.summaries})
+    domains = sorted({c.domain for c in cells})
+    lines = [
+        f"# Reference results: `{table.name}`",
+        "",
+        f"Rendered by `{command}` from the cell summaries in `cells/` (one JSON per domain, algorithm, condition and "
+        f"seed, each recording its success per level and task, learning curve, wall time, package versions, the "
+        f"project commit and the `launch.py` command that reproduces it). Cells are produced by "
+        f"`python -m imagine_bench.table run table={table.name}`.",
+        "",
+        f"**Completion: {done} of {len(cells)} cells** ({len(collected.failed)} failed, "
+        f"{len(collected.missing) - len(collected.failed)} not run yet). Missing cells are marked `missing`; a "
+        f"number with `(k/n seeds)` averages only the seeds that finished. Commits that produced the cells: "
+        f"{', '.join(commits) or 'none yet'}.",
+        "",
+        "Success is the mean over training seeds with a 95% percentile bootstrap interval over seeds "
+        "(`mean [low, high]`); `table.csv` adds the sample standard deviation (ddof=1) and the per-seed values. "
+        f"Every run is scored on {_episodes(table)} evaluation episodes per task on fixed start states.",
+        "",
+        "## Headline: real-only vs imaginary data on the novel levels "
+        f"({HEADLINE_ALGO.upper()}, success on the level named)",
+        "",
+        headline_table(collected),
+        "",
+    ]
+    if any(p.name == "headline.png" for p in figure_paths):
+        lines += ["![headline](figures/headline.png)", ""]
+    lines += ["## Aggregate over domains (IQM, stratified bootstrap 95% CI, rliable)", "", aggregate_table(collected), ""]
+    for domain in domains:
+        lines += [f"## {domain}", "", domain_table(collected, domain), ""]
+        for path in figure_paths:
+            if path.stem.endswith(f"_{domain}"):
+                lines += [f"![{path.stem}](figures/{path.name})", ""]
+    lines += ["## Budget and cost", "", _budget_text(table), "", costs, "",
+              f"Spent so far: {spent:.2f} core-hours. Projected for the whole grid from the measured cells: "
+              f"{projected:.2f} core-hours for the (domain, algorithm) pairs measured so far.", ""]
+    if collected.failed:
+        lines += ["## Failed cells", ""] + [f"- `{s['cell']}`: {s.get('error')}" for s in collected.failed] + [""]
+    if collected.stale:
+        lines += [f"{collected.stale} summaries in `cells/` belong to another budget or grid and are not shown.", ""]
+    return "\n".join(lines)
+
+
+def _episodes(table: DictConfig) -> str:
+    for override in table.common:
+        if override.startswith("eval.episodes_per_task="):
+            return override.split("=", 1)[1]
+    return "the default number of"
+
+
+def _budget_text(table: DictConfig) -> str:
+    budgets = ", ".join(f"{algo} {steps:,}" for algo, steps in table.budgets.items())
+    per_domain = "; ".join(f"{d}: " + ", ".join(f"{a} {s:,}" for a, s in b.items())
+                           for d, b in table.domain_budgets.items() if b)
+    text = (f"Gradient steps per cell: {budgets}" + (f" (per domain: {per_domain})" if per_domain else "") +
+            f"; {table.evaluations} evaluations per run; seeds {list(table.seeds)}; {table.n_jobs} cells at once, "
+            "one torch thread each.")
+    if table.steps_override is not None:
+        text += f" **steps_override={table.steps_override}** replaces every budget."
+    return text

@@ -1,0 +1,122 @@
+"""The reference-table runner on the toy domain: resumable cells, rendered markdown/CSV/PNG, the statistics."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from conftest import TINY
+
+from imagine_bench.table.__main__ import action_kinds, main
+from imagine_bench.table.execute import load_table, pending_cells
+from imagine_bench.table.grid import Condition, expand
+
+
+def toy_table(tmp_path, cache_dir) -> str:
+    """A two-block grid on the toy domain, written as a table YAML (tables may live anywhere)."""
+    common = ["logger=none", "embedder=hashing", f"data.cache_dir={cache_dir}",
+              *[o for o in TINY if not o.startswith(("steps=", "eval.interval="))]]
+    path = tmp_path / "toy.yaml"
+    path.write_text(f"""
+name: toy
+output: {tmp_path}/results
+runs_dir: {tmp_path}/runs
+n_jobs: 1
+seeds: [0, 1]
+evaluations: 2
+steps_override: null
+imports: [toy_domain]
+common: {json.dumps(common)}
+domain_overrides: {{toy: [env=metaworld, env.name=toy]}}
+budgets: {{bc: 100, td3_plus_bc: 100}}
+domain_budgets: {{}}
+blocks:
+  - name: every-condition
+    domains: [toy]
+    algos: {{continuous: [bc], discrete: [bc]}}
+    conditions: [real, hard/scripted, hard/perfect]
+  - name: rl
+    domains: [toy]
+    algos: {{continuous: [td3_plus_bc]}}
+    conditions: [real]
+    seeds: [0]
+""")
+    return str(path)
+
+
+def test_conditions_parse_and_reject_nonsense():
+    assert Condition.parse("hard/kalm").slug == "hard-kalm"
+    assert Condition.parse("real").backend is None
+    for bad in ("real/scripted", "hard", "medium/scripted"):
+        with pytest.raises(ValueError):
+            Condition.parse(bad)
+
+
+def test_reference_grid_expands_with_every_algorithm_on_every_domain():
+    table = load_table("reference")
+    kinds = action_kinds()
+    cells = expand(table, kinds)
+    for domain in ("metaworld", "babyai", "clevr", "halfcheetah"):
+        algos = {c.algo for c in cells if c.domain == domain}
+        assert "bc" in algos and "cql" in algos and len(algos) >= 3, (domain, algos)
+    assert len({c.key for c in cells}) == len(cells)
+    paper = expand(load_table("reference", ["steps_override=500000"]), kinds)
+    assert {c.steps for c in paper} == {500000} and {c.interval for c in paper} == {500000 // table.evaluations}
+
+
+def test_table_runs_skips_complete_cells_reruns_interrupted_ones_and_renders(tmp_path, cache_dir, capsys):
+    path = toy_table(tmp_path, cache_dir)
+    table = load_table(path)
+    cells = expand(table, {"toy": "continuous"})
+    assert len(cells) == 7  # bc: 3 conditions x 2 seeds, td3_plus_bc: 1 condition x 1 seed
+
+    assert main(["run", "--table", path, "--limit", "3"]) == 0
+    assert len(pending_cells(cells, tmp_path / "results")) == 4
+    first = tmp_path / "results" / "cells" / "toy" / "bc" / "real" / "seed0.json"
+    summary = json.loads(first.read_text())
+    assert summary["status"] == "completed" and set(summary["success"]) == {"real", "rephrase", "easy", "hard"}
+    assert summary["history"][-1]["step"] == 100 and summary["commit"] and summary["versions"]["d3rlpy"] == "2.8.0"
+    assert summary["per_task"]["real"] and summary["launch_command"].startswith("python launch.py")
+
+    # An interrupted cell (run directory left behind, no summary) runs again; a complete one is not touched.
+    interrupted = pending_cells(cells, tmp_path / "results")[0]
+    stale_dir = interrupted.run_dir(tmp_path / "runs")
+    stale_dir.mkdir(parents=True)
+    (stale_dir / "leftover").write_text("half-written")
+    mtime = first.stat().st_mtime_ns
+    assert main(["run", "--table", path]) == 0
+    assert not pending_cells(cells, tmp_path / "results")
+    assert first.stat().st_mtime_ns == mtime and not (stale_dir / "leftover").exists()
+    assert "3 of 7 cells complete; running 4" in capsys.readouterr().out
+
+    assert main(["render", "--table", path]) == 0
+    results = tmp_path / "results"
+    readme = (results / "README.md").read_text()
+    assert "Completion: 7 of 7 cells" in readme and "| toy | hard |" in readme
+    csv_lines = (results / "table.csv").read_text().splitlines()
+    assert csv_lines[0].startswith("domain,algo,condition,eval_level") and len(csv_lines) > 5
+    for name in ("headline.png", "curves_toy.png", "tasks_toy.png"):
+        assert (results / "figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_render_marks_missing_cells(tmp_path, cache_dir):
+    path = toy_table(tmp_path, cache_dir)
+    assert main(["run", "--table", path, "--only", "toy/bc/real/seed0"]) == 0
+    assert main(["render", "--table", path]) == 0
+    readme = (tmp_path / "results" / "README.md").read_text()
+    assert "Completion: 1 of 7 cells" in readme and "missing" in readme and "(1/2 seeds)" in readme
+
+
+def test_bootstrap_ci_and_iqm_match_hand_computed_values():
+    from imagine_bench.stats import bootstrap_ci, iqm, iqm_with_ci, sample_std
+
+    # Two values: resampled means are 0 (1/4), 0.5 (1/2) or 1 (1/4), so the 95% interval is [0, 1].
+    assert bootstrap_ci([0.0, 1.0]) == (0.0, 1.0)
+    assert bootstrap_ci([0.4, 0.4, 0.4]) == pytest.approx((0.4, 0.4))
+    assert sample_std([0.5, 0.7]) == pytest.approx(0.1414213, rel=1e-6)
+    # IQM of 1..8: drop the lowest and highest 25% (1, 2, 7, 8), mean of 3..6 = 4.5.
+    assert iqm(np.arange(1, 9, dtype=float).reshape(4, 2)) == pytest.approx(4.5)
+    # Identical seeds in every domain: every stratified resample gives the same IQM, a zero-width interval.
+    point, low, high = iqm_with_ci({"a": np.tile([0.2, 0.4, 0.6, 0.8], (3, 1))}, reps=200)["a"]
+    assert point == pytest.approx(0.5) and low == pytest.approx(0.5) and high == pytest.approx(0.5)
