@@ -27,6 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--table", default="reference", help="configs/table/<TABLE>.yaml (default: reference)")
     parser.add_argument("--limit", type=int, default=None, help="run at most this many pending cells")
     parser.add_argument("--only", default=None, help="run only cells whose key contains this text, e.g. metaworld/bc")
+    parser.add_argument("--rerun", action="store_true",
+                        help="also rerun complete cells (those matching --only), e.g. after changing a default that the "
+                             "cells' overrides do not name")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides of the table config")
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
@@ -40,7 +43,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(f"wrote {render(table, cells, command_line(argv))}")
         return 0
-    pending = pending_cells(cells, output)
+    pending = list(cells) if args.rerun else pending_cells(cells, output)
     if args.only:
         pending = [cell for cell in pending if args.only in cell.key]
     if args.command == "status":

@@ -169,29 +169,32 @@ def aggregate_table(collected: Collected) -> str:
     return "\n".join(rows)
 
 
-def cost_table(collected: Collected, cells: Sequence[Cell]) -> tuple[str, float, float]:
-    """Measured wall time per cell by (domain, algo), the core-hours spent, and the projected grid total."""
-    walls: dict[tuple[str, str], list[float]] = defaultdict(list)
+def cost_table(collected: Collected, cells: Sequence[Cell]) -> tuple[str, float, float, bool]:
+    """Measured cost per cell by (domain, algo) in CPU time (one thread per cell, so CPU hours are core-hours),
+    the core-hours spent, the projected total for the grid, and whether every (domain, algo) pair was measured."""
+    cpu: dict[tuple[str, str], list[float]] = defaultdict(list)
+    wall: dict[tuple[str, str], list[float]] = defaultdict(list)
     for s in collected.summaries:
-        walls[(s["domain"], s["algo"])].append(float(s["wall_s"]))
+        cpu[(s["domain"], s["algo"])].append(float(s.get("cpu_s", s["wall_s"])))
+        wall[(s["domain"], s["algo"])].append(float(s["wall_s"]))
     counts: dict[tuple[str, str], int] = defaultdict(int)
     steps: dict[tuple[str, str], int] = {}
     for cell in cells:
         counts[(cell.domain, cell.algo)] += 1
         steps[(cell.domain, cell.algo)] = cell.steps
-    rows = ["| domain | algorithm | steps | cells | done | minutes per cell (mean) | core-hours (projected) |",
-            "|---|---|---|---|---|---|---|"]
+    rows = ["| domain | algorithm | steps | cells | done | CPU min per cell | wall min per cell | core-hours, whole grid |",
+            "|---|---|---|---|---|---|---|---|"]
     spent = projected = 0.0
     for key in sorted(counts):
-        done = walls.get(key, [])
-        per_cell = float(np.mean(done)) if done else float("nan")
-        spent += sum(done)
-        total = per_cell * counts[key]
-        projected += 0.0 if np.isnan(total) else total
-        rows.append(f"| {key[0]} | {key[1]} | {steps[key]} | {counts[key]} | {len(done)} | "
-                    f"{per_cell / 60:.1f} | {total / 3600:.2f} |" if done else
-                    f"| {key[0]} | {key[1]} | {steps[key]} | {counts[key]} | 0 | not measured yet | — |")
-    return "\n".join(rows), spent / 3600, projected / 3600
+        head = f"| {key[0]} | {key[1]} | {steps[key]:,} | {counts[key]} | {len(cpu.get(key, []))} |"
+        if not cpu.get(key):
+            rows.append(f"{head} not measured yet | | |")
+            continue
+        per_cell = float(np.mean(cpu[key]))
+        spent += sum(cpu[key])
+        projected += per_cell * counts[key]
+        rows.append(f"{head} {per_cell / 60:.1f} | {np.mean(wall[key]) / 60:.1f} | {per_cell * counts[key] / 3600:.2f} |")
+    return "\n".join(rows), spent / 3600, projected / 3600, set(cpu) >= set(counts)
 
 
 def csv_text(collected: Collected) -> str:
@@ -238,7 +241,7 @@ def render(table: DictConfig, cells: Sequence[Cell], command: str) -> Path:
 
 def readme_text(table: DictConfig, cells: Sequence[Cell], collected: Collected, figure_paths: Sequence[Path],
                 command: str) -> str:
-    costs, spent, projected = cost_table(collected, cells)
+    costs, spent, projected, all_measured = cost_table(collected, cells)
     done = len(cells) - len(collected.missing)
     commits = sorted({(s.get("commit", "unknown")[:10] + (" (dirty)" if s.get("dirty") else ""))
                       for s in collected.summaries})
@@ -275,8 +278,10 @@ def readme_text(table: DictConfig, cells: Sequence[Cell], collected: Collected, 
             if path.stem.endswith(f"_{domain}"):
                 lines += [f"![{path.stem}](figures/{path.name})", ""]
     lines += ["## Budget and cost", "", _budget_text(table), "", costs, "",
-              f"Spent so far: {spent:.2f} core-hours. Projected for the whole grid from the measured cells: "
-              f"{projected:.2f} core-hours for the (domain, algorithm) pairs measured so far.", ""]
+              f"CPU time spent on the completed cells: {spent:.2f} core-hours. Projected for the whole grid from the "
+              f"mean cost per (domain, algorithm): {projected:.2f} core-hours"
+              + ("." if all_measured else ", counting only the (domain, algorithm) pairs measured so far.")
+              + " The first cell to use a dataset also generates it (cached for all later cells).", ""]
     if collected.failed:
         lines += ["## Failed cells", ""] + [f"- `{s['cell']}`: {s.get('error')}" for s in collected.failed] + [""]
     if collected.stale:
