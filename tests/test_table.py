@@ -120,3 +120,9 @@ def test_bootstrap_ci_and_iqm_match_hand_computed_values():
     # Identical seeds in every domain: every stratified resample gives the same IQM, a zero-width interval.
     point, low, high = iqm_with_ci({"a": np.tile([0.2, 0.4, 0.6, 0.8], (3, 1))}, reps=200)["a"]
     assert point == pytest.approx(0.5) and low == pytest.approx(0.5) and high == pytest.approx(0.5)
+
+
+def test_readme_table_status_command_runs(capsys):
+    """The README's first table command, as written (it only reads the committed cell summaries)."""
+    assert main(["status"]) == 0
+    assert "cells complete" in capsys.readouterr().out

@@ -21,6 +21,7 @@ imaginer would reach.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -61,11 +62,18 @@ PRESETS: dict[str, ErrorModel] = {
 class ScriptedImagination(ImaginationBackend):
     name = "scripted"
 
-    def __init__(self, preset: str = "default", **overrides: float) -> None:
+    def __init__(self, preset: str = "default", domain_default: Mapping[str, float] | None = None,
+                 **overrides: float) -> None:
+        """``domain_default``: the domain's calibrated error model (``scripted_default`` in configs/env/<domain>.yaml),
+        which preset ``default`` means for that domain; without it ``default`` is :data:`PRESETS` ``["default"]``.
+        ``overrides``: single knobs replacing the preset's value (``None`` keeps it)."""
         if preset not in PRESETS:
             raise ValueError(f"unknown scripted imagination preset {preset!r}; expected one of {sorted(PRESETS)}")
         self.preset = preset
-        self.errors = dataclasses.replace(PRESETS[preset], **{k: float(v) for k, v in overrides.items() if v is not None})
+        base = PRESETS[preset]
+        if preset == "default" and domain_default:
+            base = ErrorModel(**{k: float(v) for k, v in domain_default.items()})
+        self.errors = dataclasses.replace(base, **{k: float(v) for k, v in overrides.items() if v is not None})
 
     def settings(self) -> dict[str, Any]:
         return {"backend": self.name, "preset": self.preset, **dataclasses.asdict(self.errors)}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -236,7 +237,35 @@ def render(table: DictConfig, cells: Sequence[Cell], command: str) -> Path:
     write_text(output / "table.csv", csv_text(collected))
     readme = output / "README.md"
     write_text(readme, readme_text(table, cells, collected, figure_paths, command))
+    if table.get("project_readme"):
+        update_project_readme(Path(table.project_readme), table, cells, collected, figure_paths)
     return readme
+
+
+BLOCK_START, BLOCK_END = "<!-- reference-results:start -->", "<!-- reference-results:end -->"
+
+
+def update_project_readme(path: Path, table: DictConfig, cells: Sequence[Cell], collected: Collected,
+                          figure_paths: Sequence[Path]) -> None:
+    """Replace the block between the reference-results markers of the project README with the headline table."""
+    from imagine_bench.table.execute import write_text
+
+    text = path.read_text()
+    if BLOCK_START not in text or BLOCK_END not in text:
+        raise ValueError(f"{path} has no {BLOCK_START} ... {BLOCK_END} block to write the headline table into")
+    output = Path(table.output)
+    done = len(cells) - len(collected.missing)
+    block = [BLOCK_START, "",
+             f"Headline ({HEADLINE_ALGO.upper()}; success on the level named, mean [95% bootstrap CI] over seeds; "
+             f"{done} of {len(cells)} cells of the grid complete): {_budget_text(table)}", "",
+             headline_table(collected), ""]
+    headline_png = next((p for p in figure_paths if p.name == "headline.png"), None)
+    if headline_png is not None:
+        block += [f"![headline]({os.path.relpath(headline_png, path.parent)})", ""]
+    block += [f"Every table, the aggregate over domains, learning curves and per-task figures: "
+              f"[`{os.path.relpath(output, path.parent)}/README.md`]({os.path.relpath(output, path.parent)}/README.md).", "", BLOCK_END]
+    head, rest = text.split(BLOCK_START, 1)
+    write_text(path, head + "\n".join(block) + rest.split(BLOCK_END, 1)[1])
 
 
 def readme_text(table: DictConfig, cells: Sequence[Cell], collected: Collected, figure_paths: Sequence[Path],
