@@ -26,7 +26,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("command", choices=("run", "status", "render"))
     parser.add_argument("--table", default="reference", help="configs/table/<TABLE>.yaml (default: reference)")
     parser.add_argument("--limit", type=int, default=None, help="run at most this many pending cells")
-    parser.add_argument("--only", default=None, help="run only cells whose key contains this text, e.g. metaworld/bc")
+    parser.add_argument("--only", default=None,
+                        help="run only cells whose key contains one of these comma-separated texts, e.g. "
+                             "metaworld/bc/real/,babyai/bc/")
     parser.add_argument("--rerun", action="store_true",
                         help="also rerun complete cells (those matching --only), e.g. after changing a default that the "
                              "cells' overrides do not name")
@@ -45,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     pending = list(cells) if args.rerun else pending_cells(cells, output)
     if args.only:
-        pending = [cell for cell in pending if args.only in cell.key]
+        wanted = [text for text in args.only.split(",") if text]
+        pending = [cell for cell in pending if any(text in cell.key for text in wanted)]
     if args.command == "status":
         print(status_text(cells, pending))
         return 0
