@@ -113,6 +113,7 @@ def run(cfg: DictConfig, run_dir: Path, group: str | None = None) -> dict[str, A
         buffer.fit_scalers(algo)
         evaluator = Evaluator(domain, eval_levels, cfg.eval.episodes_per_task, cfg.env.horizon, embedder,
                               in_flight=cfg.eval.in_flight, eval_seed=cfg.eval.seed, workers=cfg.eval.workers)
+        results["eval_workers"] = evaluator.workers  # what eval.workers resolved to on this machine
         policy = d3rlpy_policy(algo)
         last_eval: dict[str, Any] = {}
 

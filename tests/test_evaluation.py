@@ -105,6 +105,31 @@ def test_dead_worker_is_reported_and_the_next_evaluation_starts_a_new_pool():
         evaluator.close()
 
 
+def evaluate_in_a_worker_process() -> tuple[str, list]:
+    import toy_domain  # noqa: F401  (a joblib worker is a fresh interpreter: register the toy domain there too)
+
+    evaluator = toy_evaluator(4, workers=1, episodes=1)
+    try:
+        return multiprocessing.get_start_method(), evaluator(goal_seeking_policy)
+    finally:
+        evaluator.close()
+
+
+def test_worker_processes_start_inside_a_joblib_job():
+    """A joblib (loky) job's default start method is ``loky``, unknown to the interpreter an evaluation worker is
+    spawned into; the worker must start anyway (Hydra's joblib launcher runs every job this way)."""
+    from joblib import Parallel, delayed
+    from joblib.externals.loky import get_reusable_executor
+
+    try:
+        [(start_method, results)] = Parallel(n_jobs=2, backend="loky")(
+            delayed(evaluate_in_a_worker_process)() for _ in range(1))
+    finally:
+        get_reusable_executor().shutdown(wait=True)
+    assert start_method == "loky"  # the situation under test
+    assert results == toy_evaluator(1, episodes=1)(goal_seeking_policy)
+
+
 def test_auto_workers_follow_the_usable_cpus(monkeypatch, compose_cfg):
     def with_cpus(n):
         monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(n)), raising=False)

@@ -11,6 +11,8 @@ import h5py
 import pytest
 from conftest import ROOT, TINY, subprocess_env
 
+from imagine_bench.evaluation.workers import resolve_workers
+
 
 def run_launch(args: list[str], cache_dir: Path, cwd: Path, timeout: int = 300) -> subprocess.CompletedProcess:
     cmd = [sys.executable, str(ROOT / "launch.py"), *args, f"data.cache_dir={cache_dir}"]  # flags like -m first
@@ -63,8 +65,11 @@ def test_corrupted_dataset_gives_a_clear_error(launch, cache_dir, tmp_path, capf
 
 @pytest.mark.parametrize("launcher", ["basic", "joblib"])
 def test_two_job_multirun(cache_dir, tmp_path, launcher):
+    """As the README writes it; the joblib sweep keeps the default ``eval.workers=auto``, so with two usable CPUs its
+    jobs spawn evaluation workers from inside joblib's worker processes."""
+    tiny = TINY if launcher == "basic" else [o for o in TINY if not o.startswith("eval.workers=")]
     args = ["-m", "algo=bc,td3_plus_bc", "level=hard", "logger=wandb", f"hydra/launcher={launcher}",
-            f"hydra.sweep.dir={tmp_path / 'sweep'}", *TINY]
+            f"hydra.sweep.dir={tmp_path / 'sweep'}", *tiny]
     if launcher == "joblib":
         args.append("hydra.launcher.n_jobs=2")
     out = run_launch(args, cache_dir, tmp_path, timeout=600)
@@ -74,6 +79,9 @@ def test_two_job_multirun(cache_dir, tmp_path, launcher):
     for r in results:
         assert r["status"] == "completed" and set(r["success"]) == {"real", "hard"}
         assert r["config"]["logger"]["mode"] == "offline"
+        if launcher == "joblib":
+            assert r["config"]["eval"]["workers"] == "auto"
+            assert r["eval_workers"] == resolve_workers("auto", in_flight=16)  # 14 lanes: never fewer than workers
 
 
 def test_bad_eval_workers_is_rejected_before_any_data_is_made(compose_cfg):

@@ -9,6 +9,7 @@ simulator only.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import pickle
@@ -17,7 +18,7 @@ import time
 import traceback
 import weakref
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
@@ -123,7 +124,8 @@ class WorkerLanes(Lanes):
                 parent, child = context.Pipe()
                 process = context.Process(target=serve, args=(child, self._domain, self.horizon), daemon=True,
                                           name=f"imagine-bench-eval-{index}")
-                process.start()
+                with _standard_default_start_method():
+                    process.start()
                 child.close()  # so that the parent's end reads EOF once the worker dies
                 self._pool.append(_Worker(index, process, parent))
         except BaseException:
@@ -180,6 +182,31 @@ class WorkerLanes(Lanes):
         worker.process.join(timeout=1)
         return RuntimeError(f"evaluation worker {worker.index} (pid {worker.process.pid}) died "
                             f"(exit code {worker.process.exitcode}) without replying")
+
+
+#: Start methods that every fresh Python process knows; a library may register others (joblib's ``loky``).
+STANDARD_START_METHODS = ("fork", "spawn", "forkserver")
+
+
+@contextlib.contextmanager
+def _standard_default_start_method() -> Iterator[None]:
+    """Make ``spawn`` the process-wide default start method while a worker starts, if the default is non-standard.
+
+    A spawned child first adopts its parent's *default* start method (``multiprocessing.spawn.prepare`` calls
+    ``set_start_method`` with it), whatever context started the child. Inside a joblib (loky) worker that default is
+    ``loky``, which a fresh interpreter has not registered, so the child died before running any code ("cannot find
+    context for 'loky'"). The default is put back at once; only a process started by another thread in this window
+    would see ``spawn`` instead.
+    """
+    previous = mp.get_start_method(allow_none=True)
+    if previous is None or previous in STANDARD_START_METHODS:
+        yield
+        return
+    mp.set_start_method("spawn", force=True)
+    try:
+        yield
+    finally:
+        mp.set_start_method(previous, force=True)
 
 
 def _domain_spec(domain: Domain) -> str | bytes:
