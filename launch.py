@@ -32,8 +32,8 @@ def main(cfg: DictConfig) -> float:
 
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
-    group = Path(hydra_cfg.sweep.dir).name if hydra_cfg.mode == RunMode.MULTIRUN else None
-    results = run(cfg, run_dir, group)
+    sweep_id = Path(hydra_cfg.sweep.dir).name if hydra_cfg.mode == RunMode.MULTIRUN else None
+    results = run(cfg, run_dir, sweep_id)
     print(f"\n{run_name(cfg)}: success per level after {cfg.steps} steps (results in {run_dir}/results.json)")
     print(format_success_table(results), flush=True)
     return float(results["success"][cfg.level.name])

@@ -30,13 +30,45 @@ from imagine_bench.language import CachedEmbedder
 from imagine_bench.levels import LEVELS, check_level, evaluation_levels, uses_imaginary_data
 from imagine_bench.seeding import seed_everything
 from imagine_bench.storage import atomic_write
-from imagine_bench.tracking import MetricsFileAdapterFactory, Tracker, TrackerAdapterFactory
+from imagine_bench.tracking import MetricsFileAdapterFactory, RunLabels, Tracker, TrackerAdapterFactory
 
 log = logging.getLogger("imagine_bench")
 
 
 def run_name(cfg: DictConfig) -> str:
     return f"{cfg.env.name}-{cfg.level.name}-{cfg.algo.name}-{cfg.seed}"
+
+
+def imagination_label(cfg: DictConfig) -> str | None:
+    """The imagination backend a run trains with (``scripted``, ``kalm``, ...), with its preset unless ``default``
+    (``scripted-perfect``); ``None`` for ``level=real``, which uses no imaginary data."""
+    if not uses_imaginary_data(cfg.level.name):
+        return None
+    from hydra.utils import get_class
+
+    backend = getattr(get_class(cfg.imagination._target_), "name", cfg.imagination._target_.rsplit(".", 1)[-1])
+    preset = cfg.imagination.get("preset")
+    return backend if preset in (None, "default") else f"{backend}-{preset}"
+
+
+def tracking_labels(cfg: DictConfig, eval_levels: tuple[str, ...], sweep_id: str | None = None) -> RunLabels:
+    """Group = ``env-level-algo[-backend]``: the runs a tracker should average (the seeds of one experiment);
+    ``job_type`` = the training data (``real-only`` or the backend); tags name env, level, algo, backend and sweep."""
+    env, level, algo = cfg.env.name, cfg.level.name, cfg.algo.name
+    backend = imagination_label(cfg)
+    group = "-".join(part for part in (env, level, algo, backend) if part)
+    tags = [f"env:{env}", f"level:{level}", f"algo:{algo}", f"backend:{backend or 'none'}"]
+    if sweep_id:
+        tags.append(f"sweep:{sweep_id}")
+    return RunLabels(name=run_name(cfg), group=group, job_type=backend or "real-only", tags=tuple(tags),
+                     levels=eval_levels)
+
+
+def tracked_config(config: dict[str, Any], action_kind: str) -> dict[str, Any]:
+    """The resolved config for the tracker, with only the algorithm variant that runs on this domain: the ``algo``
+    entry becomes ``{name, variant, <that variant's settings>}``, so a hyperparameter has one key on every domain."""
+    algo = config["algo"]
+    return {**config, "algo": {"name": algo["name"], "variant": action_kind, **algo[action_kind]}}
 
 
 def validate(cfg: DictConfig) -> None:
@@ -86,7 +118,8 @@ def training_data(cfg: DictConfig, domain: Domain, embedder: CachedEmbedder) -> 
     return buffer, summary
 
 
-def run(cfg: DictConfig, run_dir: Path, group: str | None = None) -> dict[str, Any]:
+def run(cfg: DictConfig, run_dir: Path, sweep_id: str | None = None) -> dict[str, Any]:
+    """Train and evaluate one configuration; ``sweep_id`` (the multirun's directory name) tags the tracker's run."""
     validate(cfg)
     torch.set_num_threads(int(cfg.threads))
     seed_everything(int(cfg.seed))
@@ -104,7 +137,8 @@ def run(cfg: DictConfig, run_dir: Path, group: str | None = None) -> dict[str, A
     evaluator = embedder = buffer = None
     timings: dict[str, float] = {}
     try:
-        tracker.start(run_name(cfg), group, results["config"], run_dir)
+        tracker.start(tracking_labels(cfg, eval_levels, sweep_id), tracked_config(results["config"], domain.action_kind),
+                      run_dir)
         started = time.perf_counter()
         embedder = CachedEmbedder(instantiate(cfg.embedder), cfg.data.cache_dir)
         buffer, results["data"] = training_data(cfg, domain, embedder)

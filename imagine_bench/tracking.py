@@ -4,11 +4,16 @@ The tracker is created before training and always finished in the runner's ``fin
 code when training crashed, so a crashed job still leaves a complete offline run and a multirun moves on.
 d3rlpy's own per-epoch metrics (losses, ``time_sample_batch``, ``time_algorithm_update``) reach the same run
 through :class:`TrackerAdapterFactory`, a d3rlpy ``LoggerAdapterFactory``.
+
+For a sweep, every run is filed by :class:`RunLabels`: the W&B group is the experiment a seed repeats
+(``env-level-algo``, plus the imagination backend when the level trains on imaginary data), so W&B averages seeds
+and never two algorithms; ``job_type`` and tags name the parts, and the sweep, for filtering.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +21,22 @@ from d3rlpy.logging import FileAdapterFactory, LoggerAdapter, LoggerAdapterFacto
 from d3rlpy.logging.file_adapter import FileAdapter
 
 
+@dataclass(frozen=True)
+class RunLabels:
+    """How a run is filed: ``name`` is the run, ``group`` the experiment its seeds repeat, ``levels`` the evaluated
+    levels (their success curves are the run's headline metrics)."""
+
+    name: str
+    group: str
+    job_type: str
+    tags: tuple[str, ...]
+    levels: tuple[str, ...]
+
+
 class Tracker:
     """No-op tracker (``logger=none``); also the interface."""
 
-    def start(self, name: str, group: str | None, config: dict[str, Any], run_dir: Path) -> None:
+    def start(self, labels: RunLabels, config: dict[str, Any], run_dir: Path) -> None:
         pass
 
     def log(self, metrics: dict[str, float], step: int) -> None:
@@ -32,8 +49,30 @@ class Tracker:
         pass
 
 
+#: W&B's x axis for every metric: the gradient step, logged with each record (W&B's own ``_step`` counts log calls
+#: unless told otherwise, and a resumed run would restart it).
+STEP_METRIC = "gradient_step"
+#: W&B lays out one panel section per key prefix (the part before the first ``/``). Per-task metrics go to their own
+#: section so that the ``eval`` section holds only the per-level curves; ``results.json`` keeps the ``eval/`` keys.
+TASK_SECTION = "eval_tasks"
+#: W&B rejects longer tags.
+MAX_TAG_LENGTH = 64
+
+
+def wandb_key(key: str) -> str:
+    """``[prefix/]eval/<level>/<task>/<metric>`` -> ``[prefix/]eval_tasks/<level>/<task>/<metric>``; every other key
+    unchanged."""
+    parts = key.split("/")
+    if len(parts) >= 4 and parts[-4] == "eval":
+        parts[-4] = TASK_SECTION
+    return "/".join(parts)
+
+
 class WandbTracker(Tracker):
-    """Weights & Biases. ``mode`` is ``offline`` by default (no network needed; ``wandb sync`` uploads later)."""
+    """Weights & Biases. ``mode`` is ``offline`` by default (no network needed; ``wandb sync`` uploads later).
+
+    ``tags`` are added to the run's own (env, level, algo, backend, sweep; see :class:`RunLabels`).
+    """
 
     def __init__(self, project: str = "imagine_bench", entity: str | None = None, mode: str = "offline",
                  tags: list[str] | None = None) -> None:
@@ -42,24 +81,35 @@ class WandbTracker(Tracker):
         self.project, self.entity, self.mode, self.tags = project, entity, mode, list(tags or [])
         self._run = None
 
-    def start(self, name: str, group: str | None, config: dict[str, Any], run_dir: Path) -> None:
+    def start(self, labels: RunLabels, config: dict[str, Any], run_dir: Path) -> None:
         import wandb
 
         run_dir.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("WANDB_SILENT", "true")
+        tags = list(dict.fromkeys(tag[:MAX_TAG_LENGTH] for tag in (*labels.tags, *self.tags)))
         self._run = wandb.init(
-            project=self.project, entity=self.entity, mode=self.mode, name=name, group=group, config=config,
-            dir=str(run_dir), tags=self.tags, reinit="finish_previous",
+            project=self.project, entity=self.entity, mode=self.mode, name=labels.name, group=labels.group,
+            job_type=labels.job_type, tags=tags, config=config, dir=str(run_dir), reinit="finish_previous",
             settings=wandb.Settings(console="off", x_disable_stats=True),
         )
+        self._define_metrics(labels.levels)
+
+    def _define_metrics(self, levels: tuple[str, ...]) -> None:
+        """Per-level success first (best and last value in the run summary), then the rest, all against the
+        gradient step."""
+        self._run.define_metric(STEP_METRIC, hidden=True)
+        for level in levels:
+            self._run.define_metric(f"eval/{level}/success", step_metric=STEP_METRIC, summary="max,last")
+        for section in ("eval", TASK_SECTION, "train"):
+            self._run.define_metric(f"{section}/*", step_metric=STEP_METRIC)
 
     def log(self, metrics: dict[str, float], step: int) -> None:
         if self._run is not None:
-            self._run.log(metrics, step=step)
+            self._run.log({**{wandb_key(k): v for k, v in metrics.items()}, STEP_METRIC: step}, step=step)
 
     def summary(self, metrics: dict[str, Any]) -> None:
         if self._run is not None:
-            self._run.summary.update(metrics)
+            self._run.summary.update({wandb_key(k): v for k, v in metrics.items()})
 
     def finish(self, exit_code: int = 0) -> None:
         if self._run is not None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import h5py
 import pytest
 from conftest import ROOT, TINY, subprocess_env
+from wandb_records import read_offline_run
 
 from imagine_bench.evaluation.workers import resolve_workers
 
@@ -74,11 +75,14 @@ def test_two_job_multirun(cache_dir, tmp_path, launcher):
         args.append("hydra.launcher.n_jobs=2")
     out = run_launch(args, cache_dir, tmp_path, timeout=600)
     assert out.returncode == 0, out.stderr[-3000:]
-    results = [json.loads(p.read_text()) for p in sorted((tmp_path / "sweep").glob("*/results.json"))]
+    files = sorted((tmp_path / "sweep").glob("*/results.json"))
+    results = [{**json.loads(p.read_text()), "_dir": p.parent} for p in files]
     assert sorted(r["algo"] for r in results) == ["bc", "td3_plus_bc"]
     for r in results:
         assert r["status"] == "completed" and set(r["success"]) == {"real", "hard"}
         assert r["config"]["logger"]["mode"] == "offline"
+        wb = read_offline_run(Path(r["_dir"]))  # the W&B offline run: one group per algorithm, tagged with the sweep
+        assert wb.group == f"metaworld-hard-{r['algo']}-scripted" and "sweep:sweep" in wb.tags
         if launcher == "joblib":
             assert r["config"]["eval"]["workers"] == "auto"
             assert r["eval_workers"] == resolve_workers("auto", in_flight=16)  # 14 lanes: never fewer than workers
