@@ -146,14 +146,15 @@ def run(cfg: DictConfig, run_dir: Path, sweep_id: str | None = None) -> dict[str
         algo = build_algo(cfg.algo, domain.action_kind, str(cfg.device))
         buffer.fit_scalers(algo)
         evaluator = Evaluator(domain, eval_levels, cfg.eval.episodes_per_task, cfg.env.horizon, embedder,
-                              in_flight=cfg.eval.in_flight, eval_seed=cfg.eval.seed, workers=cfg.eval.workers)
+                              in_flight=cfg.eval.in_flight, eval_seed=cfg.eval.seed, workers=cfg.eval.workers,
+                              progress=bool(cfg.progress))
         results["eval_workers"] = evaluator.workers  # what eval.workers resolved to on this machine
         policy = d3rlpy_policy(algo)
         last_eval: dict[str, Any] = {}
 
         def evaluate(algo_: Any, epoch: int, step: int) -> None:
             t0 = time.perf_counter()
-            episodes = evaluator(policy)
+            episodes = evaluator(policy, description=f"evaluation at step {step}")
             metrics = summarize(episodes)
             metrics["eval/seconds"] = time.perf_counter() - t0
             tracker.log(metrics, step=step)

@@ -63,6 +63,18 @@ def test_summary_metrics_per_level_and_task():
     assert metrics["eval/real/success"] == pytest.approx(np.mean([r.success for r in results if r.level == "real"]))
 
 
+@pytest.mark.parametrize("progress", [True, False])
+def test_progress_bar_over_episodes_unless_disabled(capsys, progress):
+    evaluator = Evaluator(get_domain("toy"), ["real", "hard"], 2, 10, HashingEmbedder(8), progress=progress)
+    results = evaluator(goal_seeking_policy, description="evaluation at step 7")
+    err = capsys.readouterr().err
+    assert len(results) == 6
+    if progress:
+        assert "evaluation at step 7" in err and "/6" in err  # one bar over the 6 planned episodes
+    else:
+        assert err == ""
+
+
 def toy_evaluator(in_flight: int, workers: int | str = 0, episodes: int = 5) -> Evaluator:
     return Evaluator(get_domain("toy"), ["real", "hard"], episodes, 10, HashingEmbedder(8), in_flight=in_flight,
                      workers=workers)

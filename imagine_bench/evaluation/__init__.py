@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from imagine_bench.domains import Domain
 from imagine_bench.evaluation.lanes import Lane, Lanes, LocalLanes
@@ -79,6 +80,9 @@ class Evaluator:
     ``workers``: 0 steps the simulators in this process; N > 0 in N worker processes (started at the first
     evaluation, kept until :meth:`close`; a script needs the ``if __name__ == "__main__":`` guard, as with any spawned
     process); ``"auto"`` picks N from the usable CPUs (:func:`.workers.resolve_workers`).
+
+    ``progress``: a progress bar over finished episodes with the running success rate (an evaluation takes tens of
+    seconds; the bar is updated at most once a second, so it adds nothing per step).
     """
 
     def __init__(
@@ -91,17 +95,28 @@ class Evaluator:
         in_flight: int = 16,
         eval_seed: int = 0,
         workers: int | str = 0,
+        progress: bool = False,
     ) -> None:
         if episodes_per_task < 1 or in_flight < 1:
             raise ValueError("evaluation needs episodes_per_task >= 1 and in_flight >= 1")
         self.domain, self.levels, self.horizon, self.embedder = domain, tuple(levels), horizon, embedder
-        self.in_flight = in_flight
+        self.in_flight, self.progress = in_flight, progress
         self.plan = [ep for level in self.levels for ep in evaluation_plan(domain, level, episodes_per_task, eval_seed)]
         lane_count = len({(p.level, p.task) for p in self.plan})
         self.workers = min(resolve_workers(workers, in_flight), lane_count)  # a worker without a lane would idle
         self.lanes: Lanes = WorkerLanes(domain, horizon, self.workers) if self.workers else LocalLanes(domain, horizon)
 
-    def __call__(self, policy: Policy) -> list[EpisodeResult]:
+    def __call__(self, policy: Policy, description: str = "evaluation") -> list[EpisodeResult]:
+        bar = tqdm(total=len(self.plan), desc=description, unit="ep", disable=not self.progress, leave=False,
+                   mininterval=1.0)
+        try:
+            results = self._run(policy, bar)
+        finally:
+            bar.close()
+        order = {(p.level, p.task, p.index): i for i, p in enumerate(self.plan)}
+        return sorted(results, key=lambda r: order[(r.level, r.task, r.index)])
+
+    def _run(self, policy: Policy, bar: tqdm) -> list[EpisodeResult]:
         queues: dict[Lane, deque[PlannedEpisode]] = defaultdict(deque)
         for planned in self.plan:
             queues[(planned.level, planned.task)].append(planned)
@@ -110,6 +125,7 @@ class Evaluator:
         waiting = deque(sorted(queues, key=lambda lane: -len(queues[lane]) * self._horizon(lane[1])))
         running: dict[Lane, _Episode] = {}
         results: list[EpisodeResult] = []
+        successes = 0
         while waiting or running:
             starts = []
             while waiting and len(running) + len(starts) < self.in_flight:
@@ -124,11 +140,13 @@ class Evaluator:
                 episode.advance(batch.states[i], batch.rewards[i])
                 if batch.terminated[i] or batch.truncated[i]:
                     results.append(episode.result(bool(batch.success[i])))
+                    successes += results[-1].success
+                    bar.set_postfix_str(f"success {successes / len(results):.2f}", refresh=False)
+                    bar.update()
                     del running[lane]
                     if queues[lane]:
                         waiting.appendleft(lane)
-        order = {(p.level, p.task, p.index): i for i, p in enumerate(self.plan)}
-        return sorted(results, key=lambda r: order[(r.level, r.task, r.index)])
+        return results
 
     def _horizon(self, task: str) -> int:
         return self.domain.task_horizon(task, self.horizon)
