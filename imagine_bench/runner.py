@@ -130,15 +130,15 @@ def run(cfg: DictConfig, run_dir: Path, sweep_id: str | None = None) -> dict[str
     eval_levels = tuple(cfg.eval.levels) if cfg.eval.levels else evaluation_levels(level)
     results: dict[str, Any] = {
         "status": "running", "run": run_name(cfg), "env": domain.name, "level": level, "algo": cfg.algo.name,
-        "seed": int(cfg.seed), "eval_levels": list(eval_levels), "history": [],
+        "imagination": imagination_label(cfg), "seed": int(cfg.seed), "eval_levels": list(eval_levels), "history": [],
         "config": OmegaConf.to_container(cfg, resolve=True),
     }
     tracker: Tracker = instantiate(cfg.logger)
     evaluator = embedder = buffer = None
     timings: dict[str, float] = {}
     try:
-        tracker.start(tracking_labels(cfg, eval_levels, sweep_id), tracked_config(results["config"], domain.action_kind),
-                      run_dir)
+        tracker.start(tracking_labels(cfg, eval_levels, sweep_id),
+                      tracked_config(results["config"], domain.action_kind), run_dir)
         started = time.perf_counter()
         embedder = CachedEmbedder(instantiate(cfg.embedder), cfg.data.cache_dir)
         buffer, results["data"] = training_data(cfg, domain, embedder)

@@ -80,4 +80,4 @@ def test_report_numbers(tmp_path):
     runs = [{"status": "completed", "env": "m", "level": "hard", "algo": "bc", "success": {"hard": s},
              "final": {"eval/hard/success": s}} for s in (0.5, 0.7)]
     table = success_table(runs)
-    assert "0.600 ± 0.10" in table and "2" in table.splitlines()[2]
+    assert "0.600 ± 0.14 [0.50, 0.70]" in table and "2" in table.splitlines()[2]  # sample std (ddof=1), 95% CI
