@@ -46,7 +46,11 @@ def imagination_label(cfg: DictConfig) -> str | None:
         return None
     from hydra.utils import get_class
 
-    backend = getattr(get_class(cfg.imagination._target_), "name", cfg.imagination._target_.rsplit(".", 1)[-1])
+    target = str(cfg.imagination._target_)
+    try:
+        backend = get_class(target).name
+    except Exception:  # a bad target fails with its own error when the backend is built, inside the run's records
+        backend = target.rsplit(".", 1)[-1]
     preset = cfg.imagination.get("preset")
     return backend if preset in (None, "default") else f"{backend}-{preset}"
 

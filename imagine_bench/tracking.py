@@ -49,8 +49,8 @@ class Tracker:
         pass
 
 
-#: W&B's x axis for every metric: the gradient step, logged with each record (W&B's own ``_step`` counts log calls
-#: unless told otherwise, and a resumed run would restart it).
+#: W&B's x axis for every metric: the gradient step, logged as a metric of its own with each record, so that charts
+#: and exported histories say what their x axis is.
 STEP_METRIC = "gradient_step"
 #: W&B lays out one panel section per key prefix (the part before the first ``/``). Per-task metrics go to their own
 #: section so that the ``eval`` section holds only the per-level curves; ``results.json`` keeps the ``eval/`` keys.

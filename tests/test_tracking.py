@@ -38,7 +38,8 @@ def test_only_the_variant_that_runs_is_recorded(compose_cfg):
     config = OmegaConf.to_container(compose_cfg("algo=cql"), resolve=True)
     continuous, discrete = tracked_config(config, "continuous")["algo"], tracked_config(config, "discrete")["algo"]
     assert continuous["name"] == "cql" and continuous["variant"] == "continuous"
-    assert continuous["_target_"] == "d3rlpy.algos.CQLConfig" and discrete["_target_"] == "d3rlpy.algos.DiscreteCQLConfig"
+    assert continuous["_target_"] == "d3rlpy.algos.CQLConfig"
+    assert discrete["_target_"] == "d3rlpy.algos.DiscreteCQLConfig"
     assert "continuous" not in continuous and "discrete" not in continuous and "discrete" not in discrete
     assert config["algo"].keys() == {"name", "continuous", "discrete"}  # the caller's config is left whole
 
