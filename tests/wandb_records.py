@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import struct
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,11 +51,26 @@ def _records(path: Path) -> list[Any]:
     return records
 
 
-def read_offline_run(run_dir: Path) -> OfflineRun:
-    """The single offline W&B run under ``run_dir/wandb``."""
+def _finished_records(log: Path, timeout_s: float) -> list[Any]:
+    """The log's records once its last one is ``exit``: W&B's service may still be writing the file when
+    ``run.finish()`` has returned (seen on a loaded machine)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            records = _records(log)
+        except Exception:  # a record cut off mid-write does not parse yet
+            records = []
+        if records and records[-1].WhichOneof("record_type") == "exit":
+            return records
+        assert time.monotonic() < deadline, f"{log} has no exit record after {timeout_s} s"
+        time.sleep(0.2)
+
+
+def read_offline_run(run_dir: Path, timeout_s: float = 60) -> OfflineRun:
+    """The single offline W&B run under ``run_dir/wandb``, once W&B has written all of it."""
     [log] = sorted((Path(run_dir) / "wandb").glob("offline-run-*/run-*.wandb"))
     run = None
-    for record in _records(log):
+    for record in _finished_records(log, timeout_s):
         kind = record.WhichOneof("record_type")
         if kind == "run":
             config = {item.key or "/".join(item.nested_key): json.loads(item.value_json)
