@@ -84,3 +84,15 @@ def test_experiment_files_hold_only_deltas(compose_cfg):
     quick = OmegaConf.to_container(compose_cfg("experiment=quickstart"), resolve=False)
     assert quick["level"]["name"] == "hard" and quick["steps"] < base["steps"]
     assert quick["algo"] == base["algo"] and quick["encoder"] == base["encoder"]
+
+
+def test_scripted_default_is_the_domains_calibrated_error_model(compose_cfg):
+    from imagine_bench.imagination.scripted import PRESETS, ScriptedImagination
+
+    cheetah = instantiate(compose_cfg("env=halfcheetah", "level=hard").imagination).settings()
+    assert cheetah["preset"] == "default" and cheetah["action_noise"] == PRESETS["noisy"].action_noise
+    metaworld = instantiate(compose_cfg("env=metaworld", "level=hard").imagination).settings()
+    assert metaworld["action_noise"] == PRESETS["default"].action_noise
+    assert ScriptedImagination("perfect", domain_default="noisy").settings()["action_noise"] == 0
+    with pytest.raises(ValueError, match="unknown scripted imagination preset 'wild'"):
+        ScriptedImagination("default", domain_default="wild")

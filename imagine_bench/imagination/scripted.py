@@ -59,20 +59,26 @@ PRESETS: dict[str, ErrorModel] = {
 }
 
 
+def _known_preset(name: str) -> str:
+    if name not in PRESETS:
+        raise ValueError(f"unknown scripted imagination preset {name!r}; expected one of {sorted(PRESETS)}")
+    return name
+
+
 class ScriptedImagination(ImaginationBackend):
     name = "scripted"
 
-    def __init__(self, preset: str = "default", domain_default: Mapping[str, float] | None = None,
+    def __init__(self, preset: str = "default", domain_default: str | Mapping[str, float] | None = None,
                  **overrides: float) -> None:
-        """``domain_default``: the domain's calibrated error model (``scripted_default`` in configs/env/<domain>.yaml),
-        which preset ``default`` means for that domain; without it ``default`` is :data:`PRESETS` ``["default"]``.
+        """``domain_default``: the domain's calibrated error model (``scripted_default`` in configs/env/<domain>.yaml, a
+        preset name or the knobs), which preset ``default`` means for that domain; without it ``default`` is
+        :data:`PRESETS` ``["default"]``.
         ``overrides``: single knobs replacing the preset's value (``None`` keeps it)."""
-        if preset not in PRESETS:
-            raise ValueError(f"unknown scripted imagination preset {preset!r}; expected one of {sorted(PRESETS)}")
-        self.preset = preset
+        self.preset = _known_preset(preset)
         base = PRESETS[preset]
         if preset == "default" and domain_default:
-            base = ErrorModel(**{k: float(v) for k, v in domain_default.items()})
+            base = (PRESETS[_known_preset(domain_default)] if isinstance(domain_default, str)
+                    else ErrorModel(**{k: float(v) for k, v in domain_default.items()}))
         self.errors = dataclasses.replace(base, **{k: float(v) for k, v in overrides.items() if v is not None})
 
     def settings(self) -> dict[str, Any]:
