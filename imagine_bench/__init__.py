@@ -8,6 +8,7 @@ from imagine_bench.quiet import silence_third_party
 
 silence_third_party()
 
+from imagine_bench.d3rlpy_plugins import install as install_d3rlpy_plugins  # noqa: E402
 from imagine_bench.env import ImagineBenchEnv, make, register_gymnasium_ids  # noqa: E402
 from imagine_bench.levels import LEVELS  # noqa: E402
 
@@ -15,3 +16,4 @@ __version__ = "0.1.0"
 __all__ = ["make", "ImagineBenchEnv", "LEVELS", "__version__"]
 
 register_gymnasium_ids()
+install_d3rlpy_plugins()  # load_learnable finds the suite's encoder and optimizers after this one import

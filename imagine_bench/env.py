@@ -28,7 +28,7 @@ class ImagineBenchEnv(gym.Env):
     ``info`` carries ``task``, ``instruction``, ``is_success`` and ``success``.
     """
 
-    metadata: dict[str, Any] = {"render_modes": []}
+    metadata: dict[str, Any] = {"render_modes": ["rgb_array"], "render_fps": 20}
 
     def __init__(
         self,
@@ -37,7 +37,15 @@ class ImagineBenchEnv(gym.Env):
         horizon: int | None = None,
         embedder: InstructionEmbedder | None = None,
         dataset: Mapping[str, Any] | None = None,
+        render_mode: str | None = None,
     ) -> None:
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
+        self.render_mode = render_mode
+        if render_mode == "rgb_array":
+            from imagine_bench.rendering import choose_gl_backend
+
+            choose_gl_backend()  # MuJoCo domains render offscreen; must happen before mujoco is imported
         self.domain = get_domain(domain) if isinstance(domain, str) else domain
         self.level = check_level(level)
         self.horizon = int(horizon or self.domain.default_horizon)
@@ -45,9 +53,8 @@ class ImagineBenchEnv(gym.Env):
         self.tasks = self.domain.tasks(self.level)
         self._dataset_settings = dict(dataset or {})
         self._simulators: dict[str, Any] = {}
-        state_dim, embed_dim = self.domain.state_dim, self.embedder.dim
-        self.state_dim = state_dim
-        self.observation_space = gym.spaces.Box(-np.inf, np.inf, (state_dim + embed_dim,), np.float32)
+        self.state_dim = self.domain.state_dim
+        self.observation_space = observation_space(self.domain, self.embedder)
         self.action_space = self.domain.action_space
         self._episode: dict[str, Any] | None = None
 
@@ -99,6 +106,15 @@ class ImagineBenchEnv(gym.Env):
     def _observe(self, state: np.ndarray) -> np.ndarray:
         return np.concatenate([state.astype(np.float32, copy=False), self._episode["embedding"]])
 
+    def render(self) -> np.ndarray | None:
+        """The current frame as ``(H, W, 3)`` uint8 when ``render_mode="rgb_array"`` (Gymnasium's contract)."""
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode='rgb_array' to make()")
+            return None
+        if self._episode is None:
+            raise RuntimeError("render() called before reset(); call reset() first")
+        return self._episode["sim"].render()
+
     def close(self) -> None:
         for sim in self._simulators.values():
             sim.close()
@@ -121,9 +137,27 @@ class ImagineBenchEnv(gym.Env):
         )
 
 
+def observation_space(domain: Domain, embedder: InstructionEmbedder) -> gym.spaces.Box:
+    """``state ++ embedding`` with the domain's state bounds and [-1, 1] for unit-norm embeddings (else unbounded)."""
+    low, high = domain.state_bounds
+    emb = 1.0 if embedder.unit_norm else np.inf
+    lows = np.concatenate([np.full(domain.state_dim, low), np.full(embedder.dim, -emb)]).astype(np.float32)
+    highs = np.concatenate([np.full(domain.state_dim, high), np.full(embedder.dim, emb)]).astype(np.float32)
+    return gym.spaces.Box(lows, highs, dtype=np.float32)
+
+
 def make(env_id: str, level: str = "real", **kwargs: Any) -> ImagineBenchEnv:
-    """Build the environment for a domain id (``MetaWorld-v0``), short name (``metaworld``) or alias and a level."""
-    return ImagineBenchEnv(env_id, level=level, **kwargs)
+    """Build the environment for a domain id (``MetaWorld-v0``, ``imagine_bench/MetaWorld-v0``), short name
+    (``metaworld``) or alias and a level. Unlike ``gymnasium.make`` no wrappers are added; ``env.spec`` is the
+    namespaced Gymnasium spec with these arguments, so ``gymnasium.make(env.spec)`` rebuilds the same env."""
+    import dataclasses
+
+    from imagine_bench.domains import namespaced
+
+    env = ImagineBenchEnv(env_id, level=level, **kwargs)
+    spec = gym.spec(namespaced(env.domain.env_id))
+    env.spec = dataclasses.replace(spec, kwargs={**spec.kwargs, "level": level, **kwargs})
+    return env
 
 
 def register_gymnasium_ids() -> None:

@@ -54,6 +54,10 @@ class TaskSimulator(ABC):
         """Words that fill the task's instruction templates for the current episode (colours, objects, ...)."""
         return {}
 
+    def render(self) -> np.ndarray:
+        """An ``(H, W, 3)`` uint8 picture of the current simulator state (``render_mode="rgb_array"``)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot render")
+
     def close(self) -> None:  # noqa: B027 - optional hook
         pass
 
@@ -67,6 +71,7 @@ class Domain(ABC):
     default_horizon: ClassVar[int]
     state_dim: ClassVar[int]
     goal_dim: ClassVar[int] = 0  # extra per-episode goal description not visible in the state
+    state_bounds: ClassVar[tuple[float, float]] = (-np.inf, np.inf)  # every state component lies in [low, high]
     level_tasks: ClassVar[Mapping[str, tuple[str, ...]]]  # level -> task names; rephrase shares real's tasks
     data_version: ClassVar[int] = 1  # bump when tasks, experts or rewards change: cached datasets are regenerated
 

@@ -27,6 +27,7 @@ class InstructionEmbedder(ABC):
 
     name: str
     dim: int
+    unit_norm: bool = False  # every vector has L2 norm <= 1, so each component lies in [-1, 1]
 
     @abstractmethod
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
@@ -37,6 +38,7 @@ class MiniLMEmbedder(InstructionEmbedder):
 
     name = "all-MiniLM-L6-v2"
     dim = 384
+    unit_norm = True  # the model ends with an L2-normalisation layer
 
     def __init__(self, device: str = "cpu") -> None:
         self._device = device
@@ -76,6 +78,8 @@ class HashingEmbedder(InstructionEmbedder):
     as the minimal example of adding an embedder (``embedder=hashing``).
     """
 
+    unit_norm = True
+
     def __init__(self, dim: int = 64) -> None:
         self.dim = dim
         self.name = f"hashing-{dim}"
@@ -99,6 +103,7 @@ class StateOnlyEmbedder(InstructionEmbedder):
 
     name = "state-only"
     dim = 0
+    unit_norm = True
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         return np.zeros((len(texts), 0), np.float32)
@@ -122,6 +127,7 @@ class CachedEmbedder(InstructionEmbedder):
         self.inner = inner
         self.name = inner.name
         self.dim = inner.dim
+        self.unit_norm = inner.unit_norm
         file_name = f"{_safe(inner.name)}.{self.version}.npz"
         self.path = None if cache_dir is None else Path(cache_dir) / "embeddings" / file_name
         self._table: dict[str, np.ndarray] = {}

@@ -14,7 +14,7 @@ import numpy as np
 
 from imagine_bench.domains import register_domain
 from imagine_bench.domains.babyai.instructions import NOVEL, REPHRASE, TRAINING, fill
-from imagine_bench.domains.babyai.layout import GOAL_DIM, N_ACTIONS, STATE_DIM, World, decode_goal
+from imagine_bench.domains.babyai.layout import GOAL_DIM, GRID_SIZE, N_ACTIONS, STATE_DIM, World, decode_goal
 from imagine_bench.domains.babyai.rules import COST, EASY_TASKS, HARD_TASKS, REAL_TASKS, SUCCESS
 from imagine_bench.domains.base import Domain, TaskSimulator
 
@@ -35,6 +35,7 @@ class BabyAIDomain(Domain):
     default_horizon = 64
     state_dim = STATE_DIM
     goal_dim = GOAL_DIM
+    state_bounds = (0.0, float(GRID_SIZE - 1))  # colour indices 0-5, cells 0-7, flags 0/1
     level_tasks = {"real": REAL_TASKS, "easy": EASY_TASKS, "hard": HARD_TASKS}
 
     @property

@@ -11,7 +11,7 @@ import numpy as np
 from imagine_bench.domains import register_domain
 from imagine_bench.domains.base import Domain, TaskSimulator
 from imagine_bench.domains.clevr import language, tasks
-from imagine_bench.domains.clevr.physics import N_ACTIONS, N_BALLS
+from imagine_bench.domains.clevr.physics import N_ACTIONS, N_BALLS, WALL_X, WALL_Y
 
 
 def as_action(action: Any) -> int:
@@ -70,6 +70,15 @@ class ClevrSimulator(TaskSimulator):
     def instruction_slots(self) -> Mapping[str, str]:
         return dict(self._slots)
 
+    def render(self) -> np.ndarray:
+        """The table seen from above and in front, as in CLEVR-Robot's pictures (offscreen)."""
+        if getattr(self, "_camera", None) is None:
+            from imagine_bench.rendering import MujocoCamera
+
+            self._camera = MujocoCamera(self.table.model, self.table.data, lookat=(0.0, 0.2, -0.3), distance=1.6,
+                                        azimuth=90.0, elevation=-60.0)
+        return self._camera.render()
+
 
 @register_domain
 class ClevrDomain(Domain):
@@ -78,6 +87,7 @@ class ClevrDomain(Domain):
     name = "clevr"
     env_id = "CLEVR-v0"
     aliases = ("Ball-v0",)
+    state_bounds = (min(-WALL_X, WALL_Y[0]), max(WALL_X, WALL_Y[1]))  # ball centres stay inside the walls
     default_horizon = 50
     state_dim = 2 * N_BALLS
     goal_dim = tasks.GOAL_DIM

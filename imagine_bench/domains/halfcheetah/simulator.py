@@ -59,5 +59,16 @@ class HalfCheetahSimulator(TaskSimulator):
         self._cheetah.restore(state)
         self._state = self._cheetah.state()
 
+    def render(self) -> np.ndarray:
+        """The cheetah from the side, tracked like Gymnasium's HalfCheetah camera (offscreen)."""
+        if getattr(self, "_camera", None) is None:
+            from imagine_bench.rendering import MujocoCamera
+
+            self._camera = MujocoCamera(self._cheetah.model, self._cheetah.data, track_body="torso", distance=4.0,
+                                        azimuth=90.0, elevation=-20.0)
+        return self._camera.render()
+
     def close(self) -> None:
+        if getattr(self, "_camera", None) is not None:
+            self._camera.close()
         self._cheetah.close()

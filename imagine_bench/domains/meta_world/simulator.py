@@ -455,5 +455,16 @@ class MetaWorldSimulator(TaskSimulator):
         action = np.asarray(self._expert(self.env, self._obs), dtype=np.float32)
         return np.clip(action, -1.0, 1.0)
 
+    def render(self) -> np.ndarray:
+        """The scene from Meta-World's ``corner2`` camera (offscreen, see :mod:`imagine_bench.rendering`); Meta-World's
+        cameras are mounted upside down, so the frame is flipped vertically."""
+        if getattr(self, "_camera", None) is None:
+            from imagine_bench.rendering import MujocoCamera
+
+            self._camera = MujocoCamera(self.env.model, self.env.data, camera="corner2")
+        return np.ascontiguousarray(self._camera.render()[::-1])
+
     def close(self) -> None:
+        if getattr(self, "_camera", None) is not None:
+            self._camera.close()
         self.env.close()
