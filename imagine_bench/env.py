@@ -124,17 +124,24 @@ class ImagineBenchEnv(gym.Env):
     def get_dataset(self, level: str | None = None):
         """``(real, imaginary)`` in the ImagineBench layout for ``level`` (default: this env's level).
 
-        Each is a dict of ``observations (N, T, state+embedding)``, ``actions``, ``rewards (N, T, 1)``, ``masks (N, T)``,
-        ``terminals (N, T)`` and ``timeouts (N, T)``; ``imaginary`` is ``None`` for ``level="real"``. Datasets are
-        generated into the cache on first use (settings from the ``dataset`` constructor argument).
+        Each is a dict of ``observations (N, T, state+embedding)``, ``actions``, ``rewards (N, T, 1)``,
+        ``masks (N, T, 1)``, ``terminals (N, T)``, ``timeouts (N, T)`` and ``final_observations (N, state+embedding)``
+        (see ``Rollouts.to_padded``); ``imaginary`` is ``None`` for ``level="real"``. Datasets are generated into the
+        cache on first use (settings from the ``dataset`` constructor argument). For d3rlpy use
+        ``get_rollouts()`` and ``Rollouts.to_d3rlpy``, which keep every transition exactly.
         """
-        from imagine_bench.data import load_datasets
-
-        real, imaginary = load_datasets(self.domain, level or self.level, horizon=self.horizon, **self._dataset_settings)
+        real, imaginary = self.get_rollouts(level)
         return (
             real.to_padded(self.embedder),
             None if imaginary is None else imaginary.to_padded(self.embedder),
         )
+
+    def get_rollouts(self, level: str | None = None):
+        """``(real, imaginary)`` as flat :class:`~imagine_bench.data.Rollouts` (``imaginary`` is ``None`` for
+        ``level="real"``); ``real.to_d3rlpy(env.embedder)`` gives d3rlpy's ``ReplayBuffer``."""
+        from imagine_bench.data import load_datasets
+
+        return load_datasets(self.domain, level or self.level, horizon=self.horizon, **self._dataset_settings)
 
 
 def observation_space(domain: Domain, embedder: InstructionEmbedder) -> gym.spaces.Box:

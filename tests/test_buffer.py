@@ -44,6 +44,28 @@ def test_same_fields_as_d3rlpy_for_the_same_transitions(toy_data):
     assert k == buffer.transition_count
 
 
+def test_to_d3rlpy_replay_buffer_holds_exactly_the_suites_transitions(toy_data):
+    """``Rollouts.to_d3rlpy`` -> d3rlpy's own ReplayBuffer and transition picker give every FlatReplayBuffer transition,
+    field by field, including the last step of each timed-out episode (terminal 0, real next observation)."""
+    from d3rlpy.dataset import ReplayBuffer
+
+    real, imaginary = toy_data
+    embedder = HashingEmbedder(8)
+    flat = FlatReplayBuffer(real, imaginary, embedder, imaginary_share=None)
+    replay = flat.rollouts.to_d3rlpy(embedder)
+    assert isinstance(replay, ReplayBuffer) and replay.transition_count == flat.transition_count
+    assert not all(ep.terminated for ep in replay.episodes) and any(ep.terminated for ep in replay.episodes)
+    batch = flat.gather(np.arange(flat.transition_count))
+    fields = ("observation", "action", "reward", "next_observation", "next_action", "terminal", "interval")
+    picked = [replay.transition_picker(ep, t) for ep in replay.episodes for t in range(ep.transition_count)]
+    ours = dict(observation=batch.observations, action=batch.actions, reward=batch.rewards,
+                next_observation=batch.next_observations, next_action=batch.next_actions,
+                terminal=batch.terminals[:, 0], interval=batch.intervals[:, 0])
+    for name in fields:
+        np.testing.assert_array_equal(np.stack([np.asarray(getattr(t, name)) for t in picked]).reshape(
+            ours[name].shape), ours[name], err_msg=name)
+
+
 def test_timeouts_bootstrap_and_terminals_do_not(toy_data):
     real, imaginary = toy_data
     buffer = FlatReplayBuffer(real, imaginary, HashingEmbedder(8), imaginary_share=None)

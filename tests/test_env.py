@@ -67,7 +67,7 @@ def test_get_dataset_layout(cache_dir):
     real, imaginary = env.get_dataset()
     for data in (real, imaginary):
         n, t, d = data["observations"].shape
-        assert d == 4 + 8 and data["rewards"].shape == (n, t, 1) and data["masks"].shape == (n, t)
+        assert d == 4 + 8 and data["rewards"].shape == (n, t, 1) and data["masks"].shape == (n, t, 1)
         assert (data["terminals"] + data["timeouts"]).sum() == n
     assert set(imaginary["tasks"]) == {"down"}
     assert env.get_dataset("real")[1] is None

@@ -125,8 +125,11 @@ class Rollouts:
     # ---------------------------------------------------------------------------------------------------- layouts
     def to_padded(self, embedder: InstructionEmbedder, horizon: int | None = None) -> dict[str, np.ndarray]:
         """The ImagineBench layout: ``observations (N, T, state+embedding)``, ``actions (N, T, A)`` (``(N, T)`` for
-        discrete), ``rewards (N, T, 1)``, ``masks (N, T)``, plus ``terminals`` and ``timeouts (N, T)`` which upstream
-        lacked, and ``instructions`` / ``tasks`` per episode. Memory-heavy by design (one embedding per step).
+        discrete), ``rewards (N, T, 1)``, ``masks (N, T, 1)`` (1 = real step, 0 = padding), plus what upstream lacked:
+        ``terminals`` and ``timeouts (N, T)`` (1 at a solved / timed-out episode's last step), ``final_observations
+        (N, state+embedding)`` (the observation after each episode's last step, which a timed-out episode's last
+        transition bootstraps from), and ``instructions`` / ``tasks`` per episode. Memory-heavy by design (one
+        embedding per step); :meth:`to_d3rlpy` is the exact conversion for d3rlpy.
         """
         horizon = int(horizon or (self.lengths.max() if self.n_episodes else 0))
         n, state_dim = self.n_episodes, self.states.shape[1]
@@ -135,7 +138,8 @@ class Rollouts:
         act_shape = (n, horizon) if self.is_discrete else (n, horizon, self.actions.shape[1])
         actions = np.zeros(act_shape, self.actions.dtype)
         rewards = np.zeros((n, horizon, 1), np.float32)
-        masks = np.zeros((n, horizon), np.float32)
+        masks = np.zeros((n, horizon, 1), np.float32)
+        final_obs = np.zeros((n, state_dim + embedder.dim), np.float32)
         terminals = np.zeros((n, horizon), np.float32)
         timeouts = np.zeros((n, horizon), np.float32)
         for i in range(n):
@@ -146,13 +150,25 @@ class Rollouts:
             actions[i, :length] = self.actions[steps][:length]
             rewards[i, :length, 0] = self.rewards[steps][:length]
             masks[i, :length] = 1.0
+            final_obs[i, :state_dim] = self.states[states][length]
+            final_obs[i, state_dim:] = embeddings[self.instruction_ids[i]]
             (terminals if self.terminated[i] else timeouts)[i, length - 1] = 1.0
         return {
             "observations": obs, "actions": actions, "rewards": rewards, "masks": masks,
-            "terminals": terminals, "timeouts": timeouts,
+            "terminals": terminals, "timeouts": timeouts, "final_observations": final_obs,
             "instructions": np.array([self.instructions[k] for k in self.instruction_ids], dtype=object),
             "tasks": np.array([self.tasks[k] for k in self.task_ids], dtype=object),
         }
+
+
+    def to_d3rlpy(self, embedder: InstructionEmbedder) -> Any:
+        """d3rlpy's stock ``ReplayBuffer`` holding exactly these transitions, with the observation ``state ++
+        instruction embedding``: solved episodes end in a terminal, timed-out ones keep their last transition and
+        bootstrap from the final state (the same transitions :class:`~imagine_bench.data.buffer.FlatReplayBuffer`
+        samples, field by field; tested)."""
+        from imagine_bench.data.buffer import to_d3rlpy_replay_buffer
+
+        return to_d3rlpy_replay_buffer(self, embedder)
 
 
 class RolloutWriter:
