@@ -16,7 +16,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-import imagine_bench  # noqa: F401  (quiets third-party output, registers the domains)
+import imagine_bench  # noqa: F401  (quiets third-party output, registers the domains and the d3rlpy plugins)
 
 
 CONFIGS = str(Path(__file__).resolve().parent / "configs")  # absolute, so launch.py also works when imported
@@ -26,8 +26,6 @@ CONFIGS = str(Path(__file__).resolve().parent / "configs")  # absolute, so launc
 def main(cfg: DictConfig) -> float:
     # Imported here rather than at the top: evaluation worker processes are spawned, which re-imports this file, and
     # they need neither torch nor d3rlpy (0.4 s and ~300 MB per worker instead of ~3 s and ~565 MB).
-    import algos  # noqa: F401  (registers the suite's optimizer factories with d3rlpy)
-    import encoders  # noqa: F401  (registers the LLaTA encoder factory with d3rlpy)
     from imagine_bench.runner import format_success_table, run, run_name
 
     hydra_cfg = HydraConfig.get()

@@ -2,8 +2,8 @@
 
 Outputs in the run directory: ``results.json`` (final and per-evaluation metrics, per-episode results of the last
 evaluation, dataset summaries, timings, the resolved config, and ``status``), ``model.d3`` (the final model,
-loadable with ``d3rlpy.load_learnable`` once ``algos`` and ``encoders`` are imported), ``d3rlpy/`` (d3rlpy's CSV
-logs and periodic checkpoints) and ``wandb/`` (the offline W&B run).
+loadable with ``d3rlpy.load_learnable`` after ``import imagine_bench``), ``d3rlpy/`` (d3rlpy's CSV logs, including
+``eval_<level>_success.csv`` for ``d3rlpy plot``, and periodic checkpoints) and ``wandb/`` (the offline W&B run).
 """
 
 from __future__ import annotations
@@ -155,6 +155,7 @@ def run(cfg: DictConfig, run_dir: Path, sweep_id: str | None = None) -> dict[str
         results["eval_workers"] = evaluator.workers  # what eval.workers resolved to on this machine
         policy = d3rlpy_policy(algo)
         last_eval: dict[str, Any] = {}
+        metric_files = MetricsFileAdapterFactory(root_dir=str(run_dir))
 
         def evaluate(algo_: Any, epoch: int, step: int) -> None:
             t0 = time.perf_counter()
@@ -162,6 +163,7 @@ def run(cfg: DictConfig, run_dir: Path, sweep_id: str | None = None) -> dict[str
             metrics = summarize(episodes)
             metrics["eval/seconds"] = time.perf_counter() - t0
             tracker.log(metrics, step=step)
+            metric_files.write_evaluation(epoch, step, metrics)
             results["history"].append({"step": step, "epoch": epoch, **metrics})
             last_eval.update(metrics=metrics, episodes=episodes)
             log.info("step %d: %s", step, "  ".join(
@@ -172,7 +174,7 @@ def run(cfg: DictConfig, run_dir: Path, sweep_id: str | None = None) -> dict[str
         algo.fit(
             buffer, n_steps=int(cfg.steps), n_steps_per_epoch=interval, experiment_name="d3rlpy",
             with_timestamp=False, show_progress=bool(cfg.progress), save_interval=int(cfg.checkpoint_every),
-            logger_adapter=_file_and_tracker(run_dir, tracker), epoch_callback=evaluate,
+            logger_adapter=_file_and_tracker(metric_files, tracker), epoch_callback=evaluate,
         )
         timings["train_and_eval_s"] = time.perf_counter() - t_train
         timings["steps_per_s"] = cfg.steps / max(timings["train_and_eval_s"] - _eval_seconds(results), 1e-9)
@@ -200,10 +202,10 @@ def _eval_seconds(results: dict[str, Any]) -> float:
     return sum(h.get("eval/seconds", 0.0) for h in results["history"])
 
 
-def _file_and_tracker(run_dir: Path, tracker: Tracker):
+def _file_and_tracker(metric_files: MetricsFileAdapterFactory, tracker: Tracker):
     from d3rlpy.logging import CombineAdapterFactory
 
-    return CombineAdapterFactory([MetricsFileAdapterFactory(root_dir=str(run_dir)), TrackerAdapterFactory(tracker)])
+    return CombineAdapterFactory([metric_files, TrackerAdapterFactory(tracker)])
 
 
 def write_results(path: Path, results: dict[str, Any]) -> None:

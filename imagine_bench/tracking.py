@@ -158,7 +158,27 @@ class _MetricsFileAdapter(FileAdapter):
 
 
 class MetricsFileAdapterFactory(FileAdapterFactory):
-    """d3rlpy's CSV metrics, params.json and checkpoints, without the per-layer gradient dumps."""
+    """d3rlpy's CSV metrics, params.json and checkpoints, without the per-layer gradient dumps.
+
+    :meth:`write_evaluation` adds each level's mean success, return and length to the same directory through the same
+    adapter (``eval_<level>_success.csv``, one ``epoch,step,value`` row per evaluation), so d3rlpy's own tools show
+    learning: ``d3rlpy plot <run>/d3rlpy/eval_hard_success.csv``. d3rlpy's evaluators cannot do this here: they
+    return one number each, while one evaluation pass yields every level at once.
+    """
+
+    def __init__(self, root_dir: str = "d3rlpy_logs") -> None:
+        super().__init__(root_dir)
+        self.adapter: _MetricsFileAdapter | None = None
 
     def create(self, algo: Any, experiment_name: str, n_steps_per_epoch: int) -> LoggerAdapter:
-        return _MetricsFileAdapter(algo, os.path.join(self._root_dir, experiment_name))
+        self.adapter = _MetricsFileAdapter(algo, os.path.join(self._root_dir, experiment_name))
+        return self.adapter
+
+    def write_evaluation(self, epoch: int, step: int, metrics: dict[str, float]) -> None:
+        """Append the per-level ``eval/<level>/<stat>`` values (per-task values stay in W&B and results.json)."""
+        if self.adapter is None:
+            return
+        for key, value in metrics.items():
+            parts = key.split("/")
+            if len(parts) == 3 and parts[0] == "eval" and parts[2] in ("success", "return", "length"):
+                self.adapter.write_metric(epoch, step, "_".join(parts), float(value))
