@@ -18,6 +18,7 @@ import importlib.abc
 import importlib.machinery
 import sys
 import threading
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -26,9 +27,25 @@ _lock = threading.Lock()
 
 
 def register_d3rlpy_plugins() -> None:
-    """Import the modules that register the suite's factories with d3rlpy (idempotent: modules import once)."""
+    """Import the modules that register the suite's factories with d3rlpy (idempotent: modules import once).
+
+    ``algos`` and ``encoders`` are generic top-level names; if another installed package of that name comes first on
+    ``sys.path``, say so instead of failing later with d3rlpy's ``KeyError: 'fused_adam'``.
+    """
+    home = Path(__file__).resolve().parents[1]
     for name in _PLUGIN_MODULES:
-        importlib.import_module(name)
+        package = name.split(".")[0]
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            found = getattr(sys.modules.get(package), "__file__", None)
+            if exc.name != name or found is None:
+                raise
+            raise ImportError(f"the top-level package {package!r} at {found} is not imagine_bench's (expected under "
+                              f"{home}); another installed package of that name shadows it") from exc
+        if Path(module.__file__).resolve().parents[1] != home:
+            raise ImportError(f"{name} was imported from {module.__file__}, not from imagine_bench's {home}; another "
+                              f"package named {package!r} shadows it")
 
 
 class _AfterD3rlpyImport(importlib.abc.MetaPathFinder):

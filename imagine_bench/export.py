@@ -19,6 +19,7 @@ hand-built ``EpisodeBuffer``s and the metadata with ``MinariStorage.update_episo
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -53,8 +54,33 @@ def export_policy(model_path: str | os.PathLike, fmt: str = "torchscript", out: 
         _require("onnx", "ONNX export needs the onnx and onnxscript packages (pip install onnx onnxscript)")
     algo = d3rlpy.load_learnable(str(model_path), device="cpu:0")
     target.parent.mkdir(parents=True, exist_ok=True)
-    algo.save_policy(str(target))
+    with _traced_onnx_export() if fmt == "onnx" else contextlib.nullcontext():
+        algo.save_policy(str(target))
     return target
+
+
+@contextlib.contextmanager
+def _traced_onnx_export():
+    """Make d3rlpy's ``save_policy`` ONNX path work on torch >= 2.9 and keep the batch size free.
+
+    d3rlpy traces the policy into a TorchScript function and hands that to ``torch.onnx.export``, whose default since
+    torch 2.9 is the ``torch.export`` (dynamo) path, which cannot take a TorchScript function; the TorchScript-based
+    exporter (``dynamo=False``) can. d3rlpy also names no dynamic axes, which would fix the batch size at 1.
+    """
+    import torch
+
+    original = torch.onnx.export
+
+    def export(*args: Any, **kwargs: Any) -> Any:
+        names = [*kwargs.get("input_names", []), *kwargs.get("output_names", [])]
+        kwargs.setdefault("dynamic_axes", {name: {0: "batch"} for name in names})
+        return original(*args, dynamo=False, **kwargs)
+
+    torch.onnx.export = export
+    try:
+        yield
+    finally:
+        torch.onnx.export = original
 
 
 def _require(module: str, message: str) -> None:
@@ -107,26 +133,32 @@ def export_minari(
     is the namespaced Gymnasium id with ``level``, so ``dataset.recover_environment()`` rebuilds the env (after
     ``import imagine_bench``).
     """
+    import dataclasses
+    import warnings
+
     import gymnasium as gym
     import minari
 
-    spec = gym.spec(env_id)
-    spec = spec.copy() if hasattr(spec, "copy") else spec
-    spec.kwargs = {**spec.kwargs, "level": level}
     from imagine_bench.env import ImagineBenchEnv
+
+    spec = gym.spec(env_id)
+    spec = dataclasses.replace(spec, kwargs={**spec.kwargs, "level": level})
 
     probe = ImagineBenchEnv(spec.kwargs["domain"], level=level, embedder=embedder)
     buffers, metadata = [], []
     for source, rollouts in parts:
         buffers += rollouts_to_episode_buffers(rollouts, embedder, first_id=len(buffers))
         metadata += episode_metadata(rollouts, source)
-    dataset = minari.create_dataset_from_buffers(
-        dataset_id, buffers, env=spec, observation_space=probe.observation_space, action_space=probe.action_space,
-        algorithm_name="imagine_bench scripted experts (real) and imagination backend (imaginary)",
-        description=description or f"imagine_bench {env_id} level={level}: " + ", ".join(
-            f"{source} ({r.n_episodes} episodes)" for source, r in parts),
-        data_format="hdf5",
-    )
+    with warnings.catch_warnings():  # Minari's advice to add a code permalink and an author e-mail
+        warnings.filterwarnings("ignore", message=r".*(code_permalink|author_email)` is set to None", category=UserWarning)
+        dataset = minari.create_dataset_from_buffers(
+            dataset_id, buffers, env=spec, eval_env=spec, observation_space=probe.observation_space,
+            action_space=probe.action_space, author="imagine_bench",
+            algorithm_name="imagine_bench scripted experts (real) and imagination backend (imaginary)",
+            description=description or f"imagine_bench {env_id} level={level}: " + ", ".join(
+                f"{source} ({r.n_episodes} episodes)" for source, r in parts),
+            data_format="hdf5",
+        )
     dataset.storage.update_episode_metadata(metadata, range(len(metadata)))
     return dataset
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: one CPU thread, offline W&B, a session-wide dataset/embedding cache, Hydra compose helpers."""
+"""Shared fixtures: one CPU thread, offline W&B, a headless MUJOCO_GL, a session-wide dataset/embedding cache, Hydra
+compose helpers."""
 
 from __future__ import annotations
 
@@ -22,6 +23,12 @@ sys.path.insert(0, str(ROOT))  # launch.py
 
 import imagine_bench  # noqa: E402,F401
 import toy_domain  # noqa: E402,F401  (registers the toy domain)
+from imagine_bench.rendering import choose_gl_backend  # noqa: E402
+
+# MuJoCo fixes its OpenGL backend at its first import, so the session's MUJOCO_GL is chosen here, before any test
+# imports mujoco: the user's value if set, else the first of egl, osmesa that renders headless and cleanly (osmesa on
+# the 2-core CPU VM, whose Mesa EGL renders but errors when freeing its context). None: rendering tests skip.
+GL_BACKEND = choose_gl_backend()
 
 # Small, fast settings shared by the end-to-end tests (a few hundred steps, tiny datasets, short horizon).
 TINY = [
