@@ -225,3 +225,28 @@ def test_two_trial_optuna_sweep_on_the_toy_domain_and_d3rlpy_plot(cache_dir, tmp
                           str(tmp_path / "success.png")], env=subprocess_env(cache_dir), capture_output=True,
                          text=True, timeout=300)
     assert out.returncode == 0 and (tmp_path / "success.png").stat().st_size > 0, out.stderr[-2000:]
+
+
+def test_tab_completion_for_the_readme_invocation(cache_dir):
+    line = ".venv/bin/python launch.py algo="
+    script = (f"source completion.bash; COMP_LINE={line!r}; COMP_POINT={len(line)}; "
+              "_imagine_bench_launch_complete; echo \"${COMPREPLY[*]}\"")
+    env = subprocess_env(cache_dir)
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    out = subprocess.run(["bash", "-c", script.replace(".venv/bin/python", sys.executable)], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and {"algo=bc", "algo=iql", "algo=td3_plus_bc"} <= set(out.stdout.split()), out.stderr
+
+
+def test_dataset_files_describe_themselves(tmp_path, toy_env):
+    import h5py
+
+    from imagine_bench.data import store
+
+    real, _ = toy_env.get_rollouts()
+    path = store.save(tmp_path / "real.h5", real)
+    with h5py.File(path, "r") as f:
+        assert "episode i owns transitions" in f.attrs["layout"].lower()
+        for name in f:
+            assert f[name].attrs["description"], name
+    assert store.checksum(store.load(path)) == store.checksum(real)

@@ -4,7 +4,8 @@ Layout::
 
     /states /actions /rewards /lengths /terminated /task_ids /instruction_ids /goals /success   (datasets)
     /tasks /instructions                                                                          (utf-8 strings)
-    attrs: format, metadata (JSON: domain, level, kind, backend and settings, seed, package versions), checksum
+    attrs: format, layout (a paragraph explaining this layout), metadata (JSON: domain, level, kind, backend and
+           settings, seed, package versions), checksum; every dataset has a ``description`` attribute
 
 The checksum is a SHA-256 over every array's bytes and both string tables, verified on every load, so a flipped
 byte is an error rather than a silently different experiment. Files are written to a temporary sibling and renamed,
@@ -27,6 +28,32 @@ from imagine_bench.data.rollouts import Rollouts
 from imagine_bench.storage import atomic_write
 
 FORMAT = "imagine_bench.rollouts/1"
+
+# Written as attributes so a file explains itself in h5dump / HDFView / h5py (not part of the checksum).
+LAYOUT_NOTE = (
+    "Flat rollouts: E episodes stored back to back, M transitions in all. Episode i owns transitions "
+    "starts[i]:starts[i]+lengths[i] (starts = cumulative sum of lengths, from 0) and states "
+    "starts[i]+i : starts[i]+i+lengths[i]+1, i.e. every episode keeps its final state, so transition t of episode i "
+    "goes from state row starts[i]+i+t to the next row. terminated[i] is true when the episode ended because the task "
+    "was solved (a true terminal state) and false when the time limit cut it (bootstrap from the final state). "
+    "Instructions and tasks are stored once per episode as indices into the string tables; the policy's observation "
+    "is a state row followed by the embedding of the episode's instruction. The metadata attribute (JSON) records "
+    "domain, level, kind (real or imaginary), backend settings, seed and package versions; checksum is a SHA-256 over "
+    "every array and both string tables."
+)
+DESCRIPTIONS = {
+    "states": "(M + E, state_dim) float32: domain states, one extra final state per episode (see layout)",
+    "actions": "(M, action_dim) float32 for continuous actions, (M,) int64 action ids for discrete ones",
+    "rewards": "(M,) float32: reward of each transition, from the domain's state-based reward function",
+    "lengths": "(E,) int64: transitions per episode, >= 1",
+    "terminated": "(E,) bool: the episode ended because the task was solved (false: cut by the time limit)",
+    "task_ids": "(E,) int32: index into /tasks",
+    "instruction_ids": "(E,) int32: index into /instructions",
+    "goals": "(E, goal_dim) float32: per-episode goal description not visible in the state (goal_dim may be 0)",
+    "success": "(E,) bool: the task's success test fired during the episode",
+    "tasks": "(n_tasks,) utf-8 strings: task names",
+    "instructions": "(n_instructions,) utf-8 strings: instruction texts",
+}
 
 
 class DatasetError(RuntimeError):
@@ -54,6 +81,9 @@ def save(path: str | os.PathLike, rollouts: Rollouts) -> Path:
             strings = h5py.string_dtype("utf-8")
             f.create_dataset("tasks", data=np.array(rollouts.tasks, dtype=object), dtype=strings)
             f.create_dataset("instructions", data=np.array(rollouts.instructions, dtype=object), dtype=strings)
+            for name, text in DESCRIPTIONS.items():
+                f[name].attrs["description"] = text
+            f.attrs["layout"] = LAYOUT_NOTE
             f.attrs["format"] = FORMAT
             f.attrs["metadata"] = json.dumps(rollouts.metadata, sort_keys=True, default=str)
             f.attrs["checksum"] = checksum(rollouts)
