@@ -29,31 +29,40 @@ r = mujoco.Renderer(m, 8, 8); r.update_scene(d); assert r.render().shape == (8, 
 
 
 @cache
-def gl_backend_works(backend: str) -> bool:
-    """Whether MuJoCo can render offscreen with ``MUJOCO_GL=backend`` on this machine and release the context
-    cleanly (subprocess, ~1 s). Mesa's software EGL can render yet fail to free its context, printing errors at
-    every teardown; OSMesa is then the better choice."""
+def probe_gl_backend(backend: str) -> tuple[bool, bool]:
+    """``(renders, cleanly)``: whether MuJoCo renders offscreen with ``MUJOCO_GL=backend`` on this machine, and
+    whether it also frees its context without errors (subprocess, ~1 s). Mesa's software EGL can render yet print
+    errors at every teardown; another backend is then preferred."""
     env = dict(os.environ, MUJOCO_GL=backend)
     env.pop("PYOPENGL_PLATFORM", None)  # mujoco sets it to match the backend
     try:
         done = subprocess.run([sys.executable, "-c", _PROBE], env=env, capture_output=True, timeout=60)
     except (OSError, subprocess.TimeoutExpired):
-        return False
-    return done.returncode == 0 and b"Error" not in done.stderr
+        return False, False
+    renders = done.returncode == 0
+    return renders, renders and b"Error" not in done.stderr
 
 
 def choose_gl_backend() -> str | None:
-    """``MUJOCO_GL`` as it will be used: the user's value, else the first working headless backend (which is then
-    set in ``os.environ``); ``None`` if nothing works or ``mujoco`` was imported before a choice could be made."""
+    """``MUJOCO_GL`` as it will be used: the user's value, else the first headless backend that renders cleanly, else
+    the first that renders at all (then set in ``os.environ``); ``None`` if nothing renders or ``mujoco`` was imported
+    before a choice could be made."""
     if os.environ.get("MUJOCO_GL"):
         return os.environ["MUJOCO_GL"]
     if "mujoco" in sys.modules:
         return None  # too late to choose: mujoco has fixed its backend (glfw, which needs a display)
+    rendering = []
     for backend in GL_BACKENDS:
-        if gl_backend_works(backend):
-            os.environ["MUJOCO_GL"] = backend
-            return backend
-    return None
+        renders, cleanly = probe_gl_backend(backend)
+        if cleanly:
+            rendering.insert(0, backend)
+            break
+        if renders:
+            rendering.append(backend)
+    if not rendering:
+        return None
+    os.environ["MUJOCO_GL"] = rendering[0]
+    return rendering[0]
 
 
 class MujocoCamera:
