@@ -91,6 +91,12 @@ def validate(cfg: DictConfig) -> None:
         raise ValueError(f"steps ({cfg.steps}) must be a multiple of eval.interval ({cfg.eval.interval})")
     if str(cfg.device).startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device={cfg.device} requested but torch sees no CUDA device; use device=cpu")
+    if cfg.eval.get("video"):
+        from imagine_bench.rendering import choose_gl_backend
+
+        if choose_gl_backend() is None:  # before data generation imports mujoco, which fixes the backend
+            raise ValueError("eval.video=true needs headless OpenGL for MuJoCo: set MUJOCO_GL=egl or MUJOCO_GL=osmesa "
+                             "(apt install libosmesa6), or turn videos off with eval.video=false")
 
 
 def fill_runtime_fields(cfg: DictConfig, state_dim: int) -> None:
@@ -164,6 +170,8 @@ def run(cfg: DictConfig, run_dir: Path, sweep_id: str | None = None) -> dict[str
             metrics["eval/seconds"] = time.perf_counter() - t0
             tracker.log(metrics, step=step)
             metric_files.write_evaluation(epoch, step, metrics)
+            if cfg.eval.get("video") and step == int(cfg.steps):
+                _log_videos(cfg, domain, eval_levels, policy, embedder, run_dir, step, tracker)
             results["history"].append({"step": step, "epoch": epoch, **metrics})
             last_eval.update(metrics=metrics, episodes=episodes)
             log.info("step %d: %s", step, "  ".join(
@@ -196,6 +204,16 @@ def run(cfg: DictConfig, run_dir: Path, sweep_id: str | None = None) -> dict[str
             embedder.flush()
         if buffer is not None:
             buffer.close()
+
+
+def _log_videos(cfg: DictConfig, domain: Domain, levels: tuple[str, ...], policy: Any, embedder: Any, run_dir: Path,
+                step: int, tracker: Tracker) -> None:
+    """GIFs of the final policy on a few planned evaluation episodes per level, in ``videos/`` and W&B."""
+    from imagine_bench.evaluation.videos import record_videos
+
+    videos = record_videos(domain, levels, policy, embedder, int(cfg.env.horizon), int(cfg.eval.video_episodes),
+                           run_dir / "videos", step, eval_seed=int(cfg.eval.seed))
+    tracker.log_videos({f"video/{level}": path for level, path in videos.items()}, step=step)
 
 
 def _eval_seconds(results: dict[str, Any]) -> float:

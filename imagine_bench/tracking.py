@@ -45,6 +45,9 @@ class Tracker:
     def summary(self, metrics: dict[str, Any]) -> None:
         pass
 
+    def log_videos(self, videos: dict[str, Path], step: int) -> None:
+        """``{key: path of a GIF/MP4 file}`` at ``step`` (the files stay in the run directory either way)."""
+
     def finish(self, exit_code: int = 0) -> None:
         pass
 
@@ -110,6 +113,13 @@ class WandbTracker(Tracker):
     def summary(self, metrics: dict[str, Any]) -> None:
         if self._run is not None:
             self._run.summary.update({wandb_key(k): v for k, v in metrics.items()})
+
+    def log_videos(self, videos: dict[str, Path], step: int) -> None:
+        if self._run is not None:
+            import wandb
+
+            self._run.log({**{key: wandb.Video(str(path)) for key, path in videos.items()}, STEP_METRIC: step},
+                          step=step)
 
     def finish(self, exit_code: int = 0) -> None:
         if self._run is not None:

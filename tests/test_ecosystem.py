@@ -250,3 +250,15 @@ def test_dataset_files_describe_themselves(tmp_path, toy_env):
         for name in f:
             assert f[name].attrs["description"], name
     assert store.checksum(store.load(path)) == store.checksum(real)
+
+
+def test_evaluation_videos_go_to_the_run_directory_and_wandb(launch, tmp_path):
+    results = launch(tmp_path, "env=babyai", "level=easy", "algo=bc", "logger=wandb", "eval.video=true",
+                     "eval.video_episodes=2", *TINY)
+    assert results["status"] == "completed"
+    import imageio.v3 as iio
+
+    for level in ("real", "easy"):
+        frames = iio.imread(tmp_path / "videos" / f"{level}_step200.gif")
+        assert frames.ndim == 4 and frames.shape[0] >= 3 and frames.shape[-1] in (3, 4)
+    assert len(list(tmp_path.glob("wandb/offline-run-*/files/media/videos/video/*.gif"))) == 2
