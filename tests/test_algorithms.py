@@ -7,9 +7,6 @@ import numpy as np
 import pytest
 from conftest import TINY
 
-import algos  # noqa: F401  (registers the fused Adam factory for load_learnable)
-import encoders  # noqa: F401  (registers LLaTA for load_learnable)
-
 CONTINUOUS = ["bc", "cql", "td3_plus_bc", "iql", "bcq"]
 DISCRETE = ["bc", "cql", "bcq", "sac"]
 SPEEDUPS = {"cql": ["algo.continuous.n_action_samples=2"], "bcq": ["algo.continuous.n_action_samples=4"]}
