@@ -139,12 +139,12 @@ def export_minari(
     import gymnasium as gym
     import minari
 
-    from imagine_bench.env import ImagineBenchEnv
+    from imagine_bench.domains import get_domain
+    from imagine_bench.env import observation_space
 
     spec = gym.spec(env_id)
     spec = dataclasses.replace(spec, kwargs={**spec.kwargs, "level": level})
-
-    probe = ImagineBenchEnv(spec.kwargs["domain"], level=level, embedder=embedder)
+    domain = get_domain(spec.kwargs["domain"])
     buffers, metadata = [], []
     for source, rollouts in parts:
         buffers += rollouts_to_episode_buffers(rollouts, embedder, first_id=len(buffers))
@@ -152,8 +152,8 @@ def export_minari(
     with warnings.catch_warnings():  # Minari's advice to add a code permalink and an author e-mail
         warnings.filterwarnings("ignore", message=r".*(code_permalink|author_email)` is set to None", category=UserWarning)
         dataset = minari.create_dataset_from_buffers(
-            dataset_id, buffers, env=spec, eval_env=spec, observation_space=probe.observation_space,
-            action_space=probe.action_space, author="imagine_bench",
+            dataset_id, buffers, env=spec, eval_env=spec, observation_space=observation_space(domain, embedder),
+            action_space=domain.action_space, author="imagine_bench",
             algorithm_name="imagine_bench scripted experts (real) and imagination backend (imaginary)",
             description=description or f"imagine_bench {env_id} level={level}: " + ", ".join(
                 f"{source} ({r.n_episodes} episodes)" for source, r in parts),
