@@ -9,17 +9,23 @@ See README.md for every option; ``python launch.py --help`` lists the config gro
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 import imagine_bench  # noqa: F401  (quiets third-party output, registers the domains and the d3rlpy plugins)
 
 
 CONFIGS = str(Path(__file__).resolve().parent / "configs")  # absolute, so launch.py also works when imported
+# ${pid:} in hydra.run.dir and hydra.sweep.dir: two runs (or sweeps) started in the same second get different folders.
+# Cached like Hydra's ${now:}, whose cache Hydra hands to every job of a sweep, so all jobs agree on their sweep folder.
+OmegaConf.register_new_resolver("pid", os.getpid, replace=True, use_cache=True)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIGS, config_name="config")
@@ -38,4 +44,13 @@ def main(cfg: DictConfig) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except BaseException as exc:
+        from imagine_bench.runner import Preempted  # loaded by now; not at the top (see main)
+
+        if not isinstance(exc, Preempted):
+            raise
+        # recorded as "preempted" in results.json; exit as a process killed by SIGTERM would
+        print(f"launch.py: {exc}; the run was recorded as preempted", file=sys.stderr)
+        sys.exit(128 + signal.SIGTERM)

@@ -39,7 +39,7 @@ CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 # ------------------------------------------------------------------------------------------------------------ policy
 def export_policy(model_path: str | os.PathLike, fmt: str = "torchscript", out: str | os.PathLike | None = None) -> Path:
     """Write the greedy policy of a saved ``model.d3`` as TorchScript or ONNX; returns the written path."""
-    import d3rlpy
+    from imagine_bench.safe_load import load_policy
 
     if fmt not in POLICY_SUFFIXES:
         raise ValueError(f"--format must be one of {sorted(POLICY_SUFFIXES)}, got {fmt!r}")
@@ -52,7 +52,7 @@ def export_policy(model_path: str | os.PathLike, fmt: str = "torchscript", out: 
                          f"from the suffix), got {target}")
     if fmt == "onnx":
         _require("onnx", "ONNX export needs the onnx and onnxscript packages (pip install onnx onnxscript)")
-    algo = d3rlpy.load_learnable(str(model_path), device="cpu:0")
+    algo = load_policy(model_path, device="cpu:0")  # runs no code from the file, unlike d3rlpy.load_learnable
     target.parent.mkdir(parents=True, exist_ok=True)
     with _traced_onnx_export() if fmt == "onnx" else contextlib.nullcontext():
         algo.save_policy(str(target))

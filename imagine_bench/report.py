@@ -5,7 +5,9 @@ Reads every ``results.json`` below the given directories. One row per experiment
 are equal except for the training seed, labelled by env, training level, algo and imagination backend, plus any other
 setting that differs within the directories (``steps=20000``). Each cell: the mean success over seeds, the sample
 standard deviation (ddof=1) and a 95% percentile-bootstrap confidence interval of the mean (:mod:`imagine_bench.stats`).
-Runs that failed or did not finish are listed below the table, never averaged.
+Runs that did not complete are listed below the table, never averaged: ``failed``, ``preempted`` (SIGTERM),
+``running`` (still running, or killed without warning) and ``missing`` (a Hydra job folder without a readable
+``results.json``).
 """
 
 from __future__ import annotations
@@ -45,9 +47,16 @@ def find_results(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
         path = Path(path)
         files = [path] if path.is_file() else sorted(path.rglob("results.json"))
         for file in files:
-            data = json.loads(file.read_text())
+            try:
+                data = json.loads(file.read_text())
+            except (OSError, ValueError) as exc:
+                data = {"status": "missing", "error": f"unreadable results.json ({type(exc).__name__})"}
             data["_path"] = str(file.parent)
             runs.append(data)
+        if path.is_dir():  # job folders Hydra created whose run never wrote its record
+            for job in sorted(p.parent for p in path.rglob(".hydra")):
+                if not (job / "results.json").exists():
+                    runs.append({"status": "missing", "run": job.name, "error": "no results.json", "_path": str(job)})
     return runs
 
 

@@ -12,6 +12,7 @@ and never two algorithms; ``job_type`` and tags name the parts, and the sweep, f
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,13 +76,19 @@ class WandbTracker(Tracker):
     """Weights & Biases. ``mode`` is ``offline`` by default (no network needed; ``wandb sync`` uploads later).
 
     ``tags`` are added to the run's own (env, level, algo, backend, sweep; see :class:`RunLabels`).
+
+    ``online`` without a reachable server would block for W&B's own 90 s and then abort the run; here the connection
+    gets ``init_timeout`` seconds, after which the run is tracked offline (with a warning) and training goes on.
     """
 
     def __init__(self, project: str = "imagine_bench", entity: str | None = None, mode: str = "offline",
-                 tags: list[str] | None = None) -> None:
+                 tags: list[str] | None = None, init_timeout: float = 15.0) -> None:
         if mode not in ("offline", "online", "disabled"):
-            raise ValueError(f"wandb mode must be offline, online or disabled, got {mode!r}")
+            raise ValueError(f"logger.mode={mode!r} is invalid: must be offline, online or disabled")
+        if isinstance(init_timeout, bool) or not isinstance(init_timeout, int | float) or not 0 < init_timeout <= 600:
+            raise ValueError(f"logger.init_timeout={init_timeout!r} is invalid: must be a number of seconds in (0, 600]")
         self.project, self.entity, self.mode, self.tags = project, entity, mode, list(tags or [])
+        self.init_timeout = float(init_timeout)
         self._run = None
 
     def start(self, labels: RunLabels, config: dict[str, Any], run_dir: Path) -> None:
@@ -90,11 +97,20 @@ class WandbTracker(Tracker):
         run_dir.mkdir(parents=True, exist_ok=True)
         os.environ.setdefault("WANDB_SILENT", "true")
         tags = list(dict.fromkeys(tag[:MAX_TAG_LENGTH] for tag in (*labels.tags, *self.tags)))
-        self._run = wandb.init(
-            project=self.project, entity=self.entity, mode=self.mode, name=labels.name, group=labels.group,
-            job_type=labels.job_type, tags=tags, config=config, dir=str(run_dir), reinit="finish_previous",
-            settings=wandb.Settings(console="off", x_disable_stats=True),
-        )
+        arguments = dict(project=self.project, entity=self.entity, name=labels.name, group=labels.group,
+                         job_type=labels.job_type, tags=tags, config=config, dir=str(run_dir), reinit="finish_previous")
+        settings = dict(console="off", x_disable_stats=True, init_timeout=self.init_timeout)
+        self._run = None
+        if self.mode == "online":
+            try:
+                self._run = wandb.init(mode="online", settings=wandb.Settings(**settings), **arguments)
+            except Exception as exc:  # no network, server down, bad credentials: keep the run, track it offline
+                logging.getLogger("imagine_bench").warning(
+                    "W&B online failed within %.0f s (%s: %s); tracking this run offline instead (upload later with "
+                    "`wandb sync %s/wandb/offline-run-*`)", self.init_timeout, type(exc).__name__, exc, run_dir)
+        if self._run is None:
+            mode = "offline" if self.mode == "online" else self.mode
+            self._run = wandb.init(mode=mode, settings=wandb.Settings(**settings), **arguments)
         self._define_metrics(labels.levels)
 
     def _define_metrics(self, levels: tuple[str, ...]) -> None:

@@ -55,7 +55,7 @@ def test_imagination_knob_override(compose_cfg):
 
 
 def test_unknown_preset_is_explained(compose_cfg):
-    with pytest.raises(Exception, match="unknown scripted imagination preset 'wild'"):
+    with pytest.raises(Exception, match="imagination.preset='wild' is invalid"):
         instantiate(compose_cfg("imagination.preset=wild").imagination)
 
 

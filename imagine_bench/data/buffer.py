@@ -151,12 +151,28 @@ class FlatReplayBuffer(ReplayBufferBase):
             if self._pending is not None:
                 self._pending[1].result()  # keep the generator's draws in order
             self._pending = (batch_size, self._prefetcher.submit(self._draw, batch_size))
-        batch = self._pending[1].result()
+        batch = self._pending[1].result()[1]
         self._pending = (batch_size, self._prefetcher.submit(self._draw, batch_size))
         return batch
 
-    def _draw(self, batch_size: int) -> TransitionMiniBatch:
-        return self.gather(self.sample_indices(batch_size))
+    def _draw(self, batch_size: int) -> tuple[dict[str, Any], TransitionMiniBatch]:
+        """The generator's state before this draw (what :meth:`sampler_state` reports while it is pending), and
+        the batch."""
+        before = self._rng.bit_generator.state
+        return before, self.gather(self.sample_indices(batch_size))
+
+    def sampler_state(self) -> dict[str, Any]:
+        """The sampler's generator state after the batches handed out so far (a prefetched batch not yet handed out
+        is not counted), so a buffer restored from it continues with the same batches."""
+        if self._pending is not None:
+            return self._pending[1].result()[0]
+        return self._rng.bit_generator.state
+
+    def restore_sampler_state(self, state: dict[str, Any]) -> None:
+        if self._pending is not None:
+            self._pending[1].result()  # the prefetch thread must not draw while the state is replaced
+            self._pending = None
+        self._rng.bit_generator.state = state
 
     def close(self) -> None:
         """Stop the prefetch thread (also happens when the buffer is garbage-collected)."""

@@ -2,7 +2,9 @@
 
 The file name carries a hash of everything that decides the contents (domain, level, backend and its settings,
 episodes, horizon, seed, data-format version), so changing any setting makes a new file instead of silently reusing
-an old one. A lock file keeps two parallel jobs (joblib multirun) from generating the same dataset twice.
+an old one. The name is only an address: on every load the file's metadata must match the request field by field
+(see :func:`imagine_bench.data.store.load`). A lock file keeps two parallel jobs (joblib multirun) from generating
+the same dataset twice; it is taken only to write, so a complete cache on a read-only file system can be used.
 """
 
 from __future__ import annotations
@@ -38,6 +40,16 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def checked_cache_dir(cache_dir: str | os.PathLike | None) -> Path:
+    """``cache_dir`` with ``~`` expanded; ``None`` = :func:`default_cache_dir`. An empty path is an error (it would
+    silently mean the current directory)."""
+    if cache_dir is None:
+        return default_cache_dir()
+    if not str(cache_dir).strip():
+        raise ValueError("data.cache_dir is empty (is IMAGINE_BENCH_CACHE set to an empty string?); give a directory")
+    return Path(cache_dir).expanduser()
+
+
 def dataset_path(cache_dir: Path, spec: dict[str, Any]) -> Path:
     key = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:10]
     kind = spec["kind"] if spec["kind"] == "real" else f"imaginary-{spec['level']}-{spec['backend']['backend']}"
@@ -52,16 +64,18 @@ def _regenerate_hint(path: Path) -> str:
 def load_or_generate(path: Path, spec: dict[str, Any], generate) -> Rollouts:
     """Return the verified dataset at ``path``, generating it first (under a lock, atomically) if absent.
 
-    An existing file that is corrupt raises :class:`store.DatasetError`; it is never silently overwritten, so a
-    damaged cache is noticed rather than papered over.
+    An existing file that is corrupt, or whose metadata differs from ``spec``, raises :class:`store.DatasetError`;
+    it is never silently overwritten, so a damaged cache is noticed rather than papered over. Files appear only by
+    rename, so a file that exists is complete and is read without the lock.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(path) + ".lock"):
-        if not path.exists():
-            rollouts = generate()
-            rollouts.metadata.update(spec, versions=package_versions())
-            store.save(path, rollouts)
-    return store.load(path, _regenerate_hint(path))
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(path) + ".lock"):
+            if not path.exists():
+                rollouts = generate()
+                rollouts.metadata.update(spec, versions=package_versions())
+                store.save(path, rollouts)
+    return store.load(path, _regenerate_hint(path), expected=spec)
 
 
 def load_datasets(
@@ -83,7 +97,7 @@ def load_datasets(
     domain = get_domain(domain) if isinstance(domain, str) else domain
     check_level(level)
     horizon = int(horizon or domain.default_horizon)
-    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    cache_dir = checked_cache_dir(cache_dir)
     common = {"domain": domain.name, "horizon": horizon, "seed": int(seed), "data_version": DATA_VERSION,
               "domain_version": domain.data_version}
 

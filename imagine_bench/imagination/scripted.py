@@ -12,6 +12,10 @@ but imperfect. Instead of an opaque generator, every kind of imagination error i
 * ``truncation_prob``: per episode, the chance the rollout stops at a uniformly random step (an imaginer that
   stops early).
 
+Each knob has a documented range (:data:`KNOB_LIMITS`): probabilities in [0, 1], ``state_drift`` at most 1 standard
+deviation per step, ``action_noise`` at most 2 (the whole [-1, 1] action range), ``jump_scale`` at most 10 standard
+deviations. Beyond those the "imagined" data is noise, and values like 1e30 overflow the simulators.
+
 The start state is always a real one (KALM prompts its model with real initial states). Rewards, success and the
 terminal step are then recomputed from the imagined states by the domain's own state-based functions
 (:func:`imagine_bench.imagination.base.relabel`). Preset ``perfect`` has no error: it gives the upper bound a perfect
@@ -34,6 +38,12 @@ from imagine_bench.imagination.base import ImaginationBackend, relabel
 from imagine_bench.seeding import episode_seed
 
 
+#: the largest accepted value of each error knob (all must be finite and >= 0); see the module docstring
+KNOB_LIMITS: dict[str, float] = {
+    "state_drift": 1.0, "action_noise": 2.0, "jump_prob": 1.0, "jump_scale": 10.0, "truncation_prob": 1.0,
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class ErrorModel:
     state_drift: float = 0.0
@@ -44,12 +54,10 @@ class ErrorModel:
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
-            value = getattr(self, field.name)
-            if not np.isfinite(value) or value < 0:
-                raise ValueError(f"imagination error {field.name} must be a finite non-negative number, got {value}")
-        for name in ("jump_prob", "truncation_prob"):
-            if getattr(self, name) > 1:
-                raise ValueError(f"imagination error {name} is a probability, got {getattr(self, name)}")
+            value, high = getattr(self, field.name), KNOB_LIMITS[field.name]
+            if not np.isfinite(value) or not 0 <= value <= high:
+                raise ValueError(f"imagination.{field.name}={value!r} is invalid: must be a finite number in "
+                                 f"[0, {high:g}]")
 
 
 PRESETS: dict[str, ErrorModel] = {
@@ -59,9 +67,10 @@ PRESETS: dict[str, ErrorModel] = {
 }
 
 
-def _known_preset(name: str) -> str:
+def _known_preset(name: str, setting: str = "imagination.preset") -> str:
     if name not in PRESETS:
-        raise ValueError(f"unknown scripted imagination preset {name!r}; expected one of {sorted(PRESETS)}")
+        raise ValueError(f"{setting}={name!r} is invalid: unknown scripted imagination preset {name!r}; expected one "
+                         f"of {sorted(PRESETS)}")
     return name
 
 
@@ -75,9 +84,16 @@ class ScriptedImagination(ImaginationBackend):
         :data:`PRESETS` ``["default"]``.
         ``overrides``: single knobs replacing the preset's value (``None`` keeps it)."""
         self.preset = _known_preset(preset)
+        unknown = sorted(set(overrides) - set(KNOB_LIMITS))
+        if unknown:
+            raise ValueError(f"unknown scripted imagination settings {unknown}; the knobs are {sorted(KNOB_LIMITS)}")
+        for key, value in overrides.items():
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                raise ValueError(f"imagination.{key}={value!r} is invalid: must be a finite number in "
+                                 f"[0, {KNOB_LIMITS[key]:g}]")
         base = PRESETS[preset]
         if preset == "default" and domain_default:
-            base = (PRESETS[_known_preset(domain_default)] if isinstance(domain_default, str)
+            base = (PRESETS[_known_preset(domain_default, "env.scripted_default")] if isinstance(domain_default, str)
                     else ErrorModel(**{k: float(v) for k, v in domain_default.items()}))
         self.errors = dataclasses.replace(base, **{k: float(v) for k, v in overrides.items() if v is not None})
 

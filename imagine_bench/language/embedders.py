@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import atexit
 import hashlib
+import json
+import logging
 import os
 import re
 import threading
@@ -109,11 +111,35 @@ class StateOnlyEmbedder(InstructionEmbedder):
         return np.zeros((len(texts), 0), np.float32)
 
 
+class EmbeddingCacheError(ValueError):
+    """An embedding cache file is damaged or holds unusable vectors. The message names the file."""
+
+
+def embedding_checksum(texts: np.ndarray, vectors: np.ndarray) -> str:
+    """SHA-256 over the instruction texts and the float32 vectors, stored in the cache file and verified on load."""
+    digest = hashlib.sha256(json.dumps([str(t) for t in texts.tolist()]).encode())
+    vectors = np.ascontiguousarray(vectors, dtype="<f4")
+    digest.update(f"{vectors.shape}".encode())
+    digest.update(vectors.tobytes())
+    return digest.hexdigest()
+
+
+def unusable_rows(vectors: np.ndarray) -> np.ndarray:
+    """Indices of rows that are not finite or are all zero: an instruction embedded as nothing (a zeroed cache entry
+    silently turns a language-conditioned policy into an unconditioned one)."""
+    if vectors.ndim != 2 or vectors.shape[1] == 0:
+        return np.zeros(0, np.int64)
+    bad = ~np.isfinite(vectors).all(axis=1) | ~np.any(vectors != 0, axis=1)
+    return np.flatnonzero(bad)
+
+
 class CachedEmbedder(InstructionEmbedder):
     """Wraps an embedder with an in-memory table and a per-model ``.npz`` cache file under ``cache_dir``.
 
     Each unique instruction is embedded once, ever: new strings are embedded in one batch and the file is rewritten
     atomically (temporary file, then rename), so a concurrent or interrupted writer never leaves a half-written cache.
+    The file carries a checksum over texts and vectors; a file that fails it, or holds a zero or non-finite vector, is
+    an error naming the file (a file without a checksum, from before it existed, is ignored and rewritten).
     """
 
     #: unsaved new entries that trigger a rewrite of the cache file (single new strings, as met at evaluation
@@ -129,7 +155,7 @@ class CachedEmbedder(InstructionEmbedder):
         self.dim = inner.dim
         self.unit_norm = inner.unit_norm
         file_name = f"{_safe(inner.name)}.{self.version}.npz"
-        self.path = None if cache_dir is None else Path(cache_dir) / "embeddings" / file_name
+        self.path = None if cache_dir is None else Path(cache_dir).expanduser() / "embeddings" / file_name
         self._table: dict[str, np.ndarray] = {}
         self._loaded = False
         self._unsaved = 0
@@ -139,23 +165,41 @@ class CachedEmbedder(InstructionEmbedder):
         self._loaded = True
         if self.path is None or not self.path.exists():
             return
+        hint = f"delete {self.path} and rerun: the embeddings are recomputed"
         try:
             with np.load(self.path, allow_pickle=False) as data:
-                texts, vectors = data["texts"], data["vectors"]
-        except Exception:  # an unreadable cache is only a cache: recompute rather than fail
-            return
-        if vectors.ndim == 2 and vectors.shape[1] == self.dim:
-            self._table.update(zip(texts.tolist(), vectors, strict=True))
+                if "checksum" not in data:
+                    return  # written before files carried a checksum: recomputed entries replace it
+                texts, vectors, stored = data["texts"], data["vectors"], str(data["checksum"])
+        except Exception as exc:
+            raise EmbeddingCacheError(f"embedding cache {self.path} is unreadable ({type(exc).__name__}: {exc}); "
+                                      f"{hint}") from exc
+        if embedding_checksum(texts, vectors) != stored:
+            raise EmbeddingCacheError(f"embedding cache {self.path} failed its checksum (changed since it was "
+                                      f"written); {hint}")
+        if vectors.ndim != 2 or vectors.shape != (len(texts), self.dim):
+            raise EmbeddingCacheError(f"embedding cache {self.path} holds vectors of shape {vectors.shape}, expected "
+                                      f"({len(texts)}, {self.dim}) for {self.name}; {hint}")
+        bad = unusable_rows(vectors)
+        if len(bad):
+            raise EmbeddingCacheError(f"embedding cache {self.path} holds {len(bad)} zero or non-finite vectors "
+                                      f"(e.g. for {str(texts[bad[0]])!r}); {hint}")
+        self._table.update(zip(texts.tolist(), vectors, strict=True))
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if not self._loaded:
             self._load_file()
         missing = list(dict.fromkeys(t for t in texts if t not in self._table))
         if missing:
-            self._table.update(zip(missing, self.inner.embed(missing), strict=True))
+            vectors = self.inner.embed(missing)
+            bad = unusable_rows(vectors)
+            if len(bad):
+                raise ValueError(f"embedder {self.name} returned a zero or non-finite vector for "
+                                 f"{missing[bad[0]]!r}: the instruction would carry no information")
+            self._table.update(zip(missing, vectors, strict=True))
             self._unsaved += len(missing)
             if self._unsaved >= self.flush_every or len(missing) > 1:
-                self.flush()
+                flush_or_warn(self)
         if not texts:
             return np.zeros((0, self.dim), np.float32)
         return np.stack([self._table[t] for t in texts]).astype(np.float32, copy=False)
@@ -164,18 +208,31 @@ class CachedEmbedder(InstructionEmbedder):
         """Write new entries to the cache file (also called at interpreter exit)."""
         if self.path is None or not self._unsaved:
             return
-        self._unsaved = 0
         texts = np.array(list(self._table), dtype=np.str_)
         vectors = np.stack(list(self._table.values())).astype(np.float32)
         with atomic_write(self.path) as tmp:
             with open(tmp, "wb") as handle:
-                np.savez(handle, texts=texts, vectors=vectors)
+                np.savez(handle, texts=texts, vectors=vectors, checksum=np.array(embedding_checksum(texts, vectors)))
+        self._unsaved = 0
 
 
 def _flush_if_alive(ref: weakref.ref) -> None:
     embedder = ref()
     if embedder is not None:
+        flush_or_warn(embedder)
+
+
+def flush_or_warn(embedder: CachedEmbedder) -> bool:
+    """Flush, but only warn when the file system refuses (full disk, read-only cache): the cache is an optimisation,
+    and a run whose results are written must not fail over it. Returns whether the file is up to date."""
+    try:
         embedder.flush()
+        return True
+    except OSError as exc:
+        logging.getLogger("imagine_bench").warning(
+            "could not write the embedding cache %s (%s); the embeddings will be recomputed next time",
+            embedder.path, exc)
+        return False
 
 
 def _safe(name: str) -> str:
@@ -183,7 +240,15 @@ def _safe(name: str) -> str:
 
 
 def default_cache_dir() -> Path:
-    return Path(os.environ.get("IMAGINE_BENCH_CACHE", Path.home() / ".cache" / "imagine_bench"))
+    """``$IMAGINE_BENCH_CACHE`` (``~`` expanded), else ``~/.cache/imagine_bench``. An empty variable is an error: it
+    would otherwise put the cache in the current directory."""
+    value = os.environ.get("IMAGINE_BENCH_CACHE")
+    if value is None:
+        return Path.home() / ".cache" / "imagine_bench"
+    if not value.strip():
+        raise ValueError("IMAGINE_BENCH_CACHE is set but empty; unset it (default ~/.cache/imagine_bench) or give "
+                         "a directory")
+    return Path(value).expanduser()
 
 
 def default_embedder(cache_dir: str | os.PathLike | None = None) -> CachedEmbedder:

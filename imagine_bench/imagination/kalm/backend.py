@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import os
 import shutil
 import time
@@ -40,6 +41,7 @@ from imagine_bench.imagination.kalm.model import (
 )
 from imagine_bench.imagination.kalm.prompts import PromptBuilder
 from imagine_bench.imagination.kalm.training import GroundingData, TrainSettings, train
+from imagine_bench.safe_load import load_torch_file
 from imagine_bench.seeding import episode_seed
 from imagine_bench.storage import atomic_write
 
@@ -109,10 +111,40 @@ class KALMImagination(ImaginationBackend):
         self.device = torch.device(device)
         if self.device.type == "cuda" and not torch.cuda.is_available():
             raise ValueError(f"kalm device={device} requested but torch sees no CUDA device")
-        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else None
         if int(self.lora["r"]) > 0 and self.model_path is None:
             raise ValueError("kalm LoRA is meant for a large checkpoint (model_path); the default model trains fully")
+        self._check_knobs()
         self.last_training: dict[str, Any] | None = None
+
+    def _check_knobs(self) -> None:
+        """Paths and numbers checked here, at construction (before any data is generated); each error names the
+        setting, the value and the accepted range."""
+        if self.model_path is not None and not Path(self.model_path).expanduser().exists():
+            raise ValueError(f"imagination.model_path={self.model_path!r} is invalid: no such file or directory "
+                             "(a local Hugging Face causal-LM checkpoint; nothing is downloaded)")
+        knobs = [
+            ("train.steps", self.train_settings.steps, 0, 10**8), ("train.warmup", self.train_settings.warmup, 0, 10**8),
+            ("train.checkpoint_every", self.train_settings.checkpoint_every, 1, 10**8),
+            ("generation.batch_size", self.generation_cfg["batch_size"], 1, 10**6), ("lora.r", self.lora["r"], 0, 4096),
+            *((f"model.{k}", self.model_cfg[k], 1, 10**6) for k in ("layers", "hidden", "heads", "intermediate",
+                                                                     "max_positions")),
+            *((f"train.batch.{k}", v, 0, 10**6) for k, v in self.train_settings.batch.items()),
+        ]
+        for key, value, low, high in knobs:
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(f"imagination.{key}={value!r} is invalid: must be an integer in [{low}, {high}]")
+        reals = [
+            ("train.lr", self.train_settings.lr, 0.0, 10.0), ("train.grad_clip", self.train_settings.grad_clip, 0.0, 1e6),
+            ("train.weight_decay", self.train_settings.weight_decay, 0.0, 10.0),
+            ("train.action_loss_weight", self.train_settings.action_loss_weight, 0.0, 1e3),
+            ("generation.state_margin", self.generation_cfg["state_margin"], 0.0, 10.0),
+            *((f"train.loss_weights.{k}", v, 0.0, 1e3) for k, v in self.train_settings.loss_weights.items()),
+        ]
+        for key, value, low, high in reals:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+                    or not low <= value <= high:
+                raise ValueError(f"imagination.{key}={value!r} is invalid: must be a finite number in [{low:g}, {high:g}]")
 
     # ------------------------------------------------------------------------------------------------ settings
     @property
@@ -168,7 +200,7 @@ class KALMImagination(ImaginationBackend):
             tokenizer = load_tokenizer(str(tokenizer_dir) if tokenizer_dir.is_dir() else self.model_path)
             builder = PromptBuilder(tokenizer, domain.is_discrete)
             if final.exists():
-                payload = torch.load(final, map_location="cpu", weights_only=False)
+                payload = load_torch_file(final, allow_numpy=True)  # weights, numpy statistics, plain info
                 model = self._build(domain, payload["stats"], tokenizer)
                 model.load_state_dict(payload["state_dict"], strict=payload["full"])
                 model.eval()
@@ -190,7 +222,7 @@ class KALMImagination(ImaginationBackend):
         model = self._build(domain, stats, tokenizer)
         data = GroundingData(real, model, builder)
         partial = directory / "train_state.pt"
-        resume = torch.load(partial, map_location=self.device, weights_only=False) if partial.exists() else None
+        resume = load_torch_file(partial, map_location=self.device) if partial.exists() else None
         full = int(self.lora["r"]) == 0
 
         def save_state(state: dict[str, Any]) -> None:

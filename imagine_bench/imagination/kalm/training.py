@@ -47,7 +47,8 @@ class TrainSettings:
         self.loss_weights = {**TrainSettings.__dataclass_fields__["loss_weights"].default_factory(),
                              **dict(self.loss_weights)}
         if self.steps < 0 or self.lr <= 0:
-            raise ValueError("kalm train.steps must be >= 0 and train.lr > 0")
+            raise ValueError(f"imagination.train.steps={self.steps!r} / imagination.train.lr={self.lr!r} are "
+                             "invalid: steps must be >= 0 and lr > 0")
 
     def as_dict(self) -> dict[str, Any]:
         return {"steps": int(self.steps), "lr": float(self.lr), "warmup": int(self.warmup),
