@@ -34,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "cells' overrides do not name")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides of the table config")
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     table = load_table(args.table, args.overrides)
     for module in table.imports:
         __import__(module)
