@@ -19,6 +19,12 @@ def episode_seed(seed: int, purpose: str, task: str, index: int) -> int:
     return int(np.random.SeedSequence(entropy).generate_state(1)[0] & 0x7FFFFFFF)
 
 
+def evaluation_seed(eval_seed: int, level: str, task: str, index: int) -> int:
+    """Start seed of the ``index``-th evaluation episode of ``task`` at ``level`` (the evaluation plan's, and the
+    expert tables' ones)."""
+    return episode_seed(eval_seed, "evaluation", f"{level}/{task}", index)
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy, torch and d3rlpy's global generators (d3rlpy.seed covers numpy and torch)."""
     import d3rlpy

@@ -1,6 +1,7 @@
-"""Domain registry. Every module in this package that defines a :class:`Domain` subclass decorated with
-:func:`register_domain` is discovered automatically: adding a domain means adding a module and a ``configs/env`` file.
-Domain modules keep their simulator imports inside methods so that discovery stays cheap.
+"""Domain registry. Every sub-package of this package is a domain, laid out the same way (``domain.py`` with the
+:class:`Domain` subclass decorated with :func:`register_domain`, ``simulator.py``, ``tasks.py``, ``instructions.py``,
+``experts.py``, ``layout.py``; see ``docs/adding-a-domain.md``) and is discovered automatically: adding a domain means
+adding a package and a ``configs/env`` file. Only ``simulator.py`` imports the simulator, so discovery stays cheap.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def _taken_by_another_package(env_id: str) -> bool:
 @cache
 def _discover() -> None:
     for module in pkgutil.iter_modules(__path__):
-        if module.name != "base":
+        if module.ispkg:
             importlib.import_module(f"{__name__}.{module.name}")
 
 

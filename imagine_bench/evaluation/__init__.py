@@ -38,7 +38,7 @@ from imagine_bench.domains import Domain
 from imagine_bench.evaluation.lanes import Lane, Lanes, LocalLanes
 from imagine_bench.evaluation.workers import WorkerLanes, resolve_workers
 from imagine_bench.language import InstructionEmbedder
-from imagine_bench.seeding import episode_seed
+from imagine_bench.seeding import evaluation_seed
 
 Policy = Callable[[np.ndarray], np.ndarray]
 
@@ -68,7 +68,7 @@ def evaluation_plan(domain: Domain, level: str, episodes_per_task: int, eval_see
     plan = []
     for task in domain.tasks(level):
         for index in range(episodes_per_task):
-            start_seed = episode_seed(eval_seed, "evaluation", f"{level}/{task}", index)
+            start_seed = evaluation_seed(eval_seed, level, task, index)
             instruction_index = int(np.random.default_rng(start_seed).integers(2**31 - 1))
             plan.append(PlannedEpisode(level, task, index, start_seed, instruction_index))
     return plan

@@ -11,7 +11,7 @@ import pytest
 import imagine_bench
 from imagine_bench.domains import get_domain
 from imagine_bench.domains.babyai import instructions as phr
-from imagine_bench.domains.babyai import rules
+from imagine_bench.domains.babyai import tasks as rules
 from imagine_bench.domains.babyai.layout import (
     COLORS,
     DOOR,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from imagine_bench.domains import get_domain
-from imagine_bench.domains.clevr import experts, language, physics, tasks
+from imagine_bench.domains.clevr import experts, instructions, layout, simulator, tasks
 from imagine_bench.evaluation import evaluation_plan
 
 FAMILIES = ("relation", "push", "two-relations", "three-relations", "line", "gather")
@@ -24,7 +24,7 @@ def domain():
 
 @pytest.fixture(scope="module")
 def table():
-    return physics.Table()
+    return simulator.Table()
 
 
 def state_of(points) -> np.ndarray:
@@ -68,7 +68,7 @@ def test_push_moves_the_chosen_ball_and_leaves_far_balls_still(table, direction)
     table.place(start)
     after = table.push(2 * 8 + direction)
     moved = (after - start).reshape(5, 2)
-    push = physics.PUSH_DIRECTIONS[direction] / np.linalg.norm(physics.PUSH_DIRECTIONS[direction])
+    push = layout.PUSH_DIRECTIONS[direction] / np.linalg.norm(layout.PUSH_DIRECTIONS[direction])
     travel = float(moved[2] @ push)
     assert 0.15 < travel < 0.35
     assert np.linalg.norm(moved[2] - travel * push) < 0.01  # straight along the push
@@ -85,28 +85,28 @@ def test_push_into_a_neighbour_moves_it_along(table):
 
 def test_positions_are_fresh_before_every_push(table):
     rng = np.random.default_rng(3)
-    table.place(physics.sample_start(rng))
+    table.place(layout.sample_start(rng))
     for action in rng.integers(40, size=12):
-        ball, direction = physics.decode_action(int(action))
+        ball, direction = layout.decode_action(int(action))
         xy_before = table.ball_xy().reshape(5, 2)
         # What MuJoCo's body positions say after a step lags one substep behind qpos while a ball still moves; the
         # push must start from the current centre, i.e. from qpos.
         table.push(int(action))
-        np.testing.assert_array_equal(table.last_push_start, xy_before[ball] - physics.PUSH_OFFSET * direction)
+        np.testing.assert_array_equal(table.last_push_start, xy_before[ball] - simulator.PUSH_OFFSET * direction)
     # After a push in open space the ball still moves, so MuJoCo's body position (computed before the last
     # integration) lags behind qpos; a push planned from it would start in the wrong place (upstream bug 4).
     table.place(state_of(SPREAD))
     table.push(2 * 8 + 0)
-    green = table.model.body(physics.COLOURS[2]).id
+    green = table.model.body(layout.COLOURS[2]).id
     fresh, stale = table.ball_xy()[4:6], table.data.xipos[green][:2].copy()
     assert np.abs(stale - fresh).max() > 1e-4
     table.push(2 * 8 + 1)
-    np.testing.assert_array_equal(table.last_push_start, fresh - physics.PUSH_OFFSET * physics.PUSH_DIRECTIONS[1])
+    np.testing.assert_array_equal(table.last_push_start, fresh - simulator.PUSH_OFFSET * layout.PUSH_DIRECTIONS[1])
 
 
 def test_lookahead_matches_the_live_push(table):
     rng = np.random.default_rng(5)
-    table.place(physics.sample_start(rng))
+    table.place(layout.sample_start(rng))
     for action in rng.integers(40, size=6):
         predicted = table.simulate(int(action))
         before = table.snapshot()
@@ -155,15 +155,15 @@ def test_invalid_actions_are_rejected(domain):
 def test_start_states_keep_the_minimum_gap():
     rng = np.random.default_rng(0)
     for _ in range(300):
-        xy = physics.sample_start(rng)
-        assert physics.valid_start(xy)
+        xy = layout.sample_start(rng)
+        assert layout.valid_start(xy)
         pts = xy.reshape(5, 2)
-        gaps = [np.linalg.norm(pts[i] - pts[j]) - 2 * physics.BALL_RADIUS for i in range(5) for j in range(i)]
-        assert min(gaps) >= physics.MIN_SURFACE_GAP
-        assert pts[:, 0].min() - physics.BALL_RADIUS > -physics.WALL_X
-        assert pts[:, 0].max() + physics.BALL_RADIUS < physics.WALL_X
-        assert pts[:, 1].min() - physics.BALL_RADIUS > physics.WALL_Y[0]
-    assert not physics.valid_start(state_of([(0, 0), (0.3, 0.05), *SPREAD[2:]]))
+        gaps = [np.linalg.norm(pts[i] - pts[j]) - 2 * layout.BALL_RADIUS for i in range(5) for j in range(i)]
+        assert min(gaps) >= layout.MIN_SURFACE_GAP
+        assert pts[:, 0].min() - layout.BALL_RADIUS > -layout.WALL_X
+        assert pts[:, 0].max() + layout.BALL_RADIUS < layout.WALL_X
+        assert pts[:, 1].min() - layout.BALL_RADIUS > layout.WALL_Y[0]
+    assert not layout.valid_start(state_of([(0, 0), (0.3, 0.05), *SPREAD[2:]]))
 
 
 # ---- success tests -----------------------------------------------------------------------------------------------
@@ -271,7 +271,7 @@ def test_sampled_goals_do_not_hold_at_the_start(task):
     for _ in range(60):
         xy, goal = tasks.sample_episode(task, rng)
         assert goal.dtype == np.float32 and goal.shape == (tasks.GOAL_DIM,)
-        assert physics.valid_start(xy)
+        assert layout.valid_start(xy)
         assert not tasks.success(task, goal, xy)
         if task in tasks.RELATION_COUNT:
             relations = tasks.decode_relations(goal)
@@ -368,10 +368,10 @@ def test_around_goes_round_the_reference_ball():
 def test_instruction_counts_and_disjoint_rephrasings(domain):
     real = domain.instructions("real", "relation")
     rephrase = domain.instructions("rephrase", "relation")
-    assert len(real) == len(set(real)) == 80 * len(language.REAL_TEMPLATES) * 2 == 1920
-    assert len(rephrase) == len(set(rephrase)) == 80 * len(language.REPHRASE_TEMPLATES) * 2 == 1600
+    assert len(real) == len(set(real)) == 80 * len(instructions.REAL_TEMPLATES) * 2 == 1920
+    assert len(rephrase) == len(set(rephrase)) == 80 * len(instructions.REPHRASE_TEMPLATES) * 2 == 1600
     assert not set(real) & set(rephrase)
-    assert len(domain.instructions("easy", "push")) == 5 * 4 * len(language.PUSH_TEMPLATES) * 2
+    assert len(domain.instructions("easy", "push")) == 5 * 4 * len(instructions.PUSH_TEMPLATES) * 2
     assert len(domain.instructions("hard", "line")) == len(domain.instructions("hard", "gather")) == 8
     assert domain.instructions("hard", "two-relations") == []  # too many to enumerate
     assert len(domain.all_instructions()) < 5000
@@ -390,10 +390,10 @@ def test_episode_instructions_name_the_goal(domain, task):
     phrasings = domain.instructions(level, task, slots)
     assert phrasings and len(set(phrasings)) == len(phrasings)
     if task in tasks.RELATION_COUNT:
-        assert len(phrasings) == len(language.MULTI_TEMPLATES if task != "relation" else language.REAL_TEMPLATES) * (
+        assert len(phrasings) == len(instructions.MULTI_TEMPLATES if task != "relation" else instructions.REAL_TEMPLATES) * (
             2 ** len(tasks.decode_relations(goal)))
         for s, r, d in tasks.decode_relations(goal):
-            assert all(physics.COLOURS[s] in p and physics.COLOURS[r] in p for p in phrasings)
+            assert all(layout.COLOURS[s] in p and layout.COLOURS[r] in p for p in phrasings)
     if task == "relation":
         assert set(phrasings) <= set(domain.instructions("real", "relation"))
         assert not set(domain.instructions("rephrase", "relation", slots)) & set(phrasings)

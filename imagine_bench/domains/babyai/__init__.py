@@ -52,7 +52,7 @@ Goal: 8 float32 values
     it next to (put-next only). All zeros for the easy and hard tasks, whose instructions name no variable target.
     The goal is not part of the observation: a policy sees the state and the instruction embedding only.
 
-Tasks (each with a success test, a shaped reward and a scripted expert; see :mod:`.rules` for the exact tests)
+Tasks (each with a success test, a shaped reward and a scripted expert; see :mod:`.tasks` for the exact tests)
     * real / rephrase: ``go-to`` (ball, box, key or door, drawn per episode), ``open-door``, ``pick-up`` (ball, box
       or key), ``put-next`` (an ordered pair of different items).
     * easy: ``open-then-go-to``, ``open-then-pick-up``, ``go-to-wall``, ``go-to-center``.
@@ -61,13 +61,13 @@ Tasks (each with a success test, a shaped reward and a scripted expert; see :mod
 
 Reward (a pure function of ``(task, goal, state, next_state)``, so imagined rollouts are relabelled the same way)
     ``r = 1.0 * success + 0.1 * (cost(state) - cost(next_state))``, where ``cost`` is the number of actions an optimal
-    agent still needs (:data:`.rules.COST`; 0 exactly when solved). The shaping is potential-based, so it does not
+    agent still needs (:data:`.tasks.COST`; 0 exactly when solved). The shaping is potential-based, so it does not
     change which policies are optimal; an expert step always earns +0.1, the solving step 1.1.
 
 Experts
     Exact planners (:mod:`.experts`): one-step look-ahead on the cost to go, or, for the two arrangement tasks, the
     cheapest layout / assignment / order plan recomputed every step. They solve every episode of every task well
-    within the default horizon (64): see ``python -m imagine_bench.domains.babyai.expert_report``.
+    within the default horizon (64): see ``python -m imagine_bench.domains.babyai.experts``.
 
 Instructions (:mod:`.instructions`)
     20 training phrasings per training task, 10 held-out rephrasings per training task (disjoint from the training
@@ -84,7 +84,7 @@ none), and there is no second room.
 
 from imagine_bench.domains.babyai.domain import BabyAIDomain
 from imagine_bench.domains.babyai.layout import ACTION_NAMES, GOAL_DIM, STATE_DIM, STATE_FIELDS, World
-from imagine_bench.domains.babyai.rules import ALL_TASKS, EASY_TASKS, HARD_TASKS, REAL_TASKS
+from imagine_bench.domains.babyai.tasks import ALL_TASKS, EASY_TASKS, HARD_TASKS, REAL_TASKS
 
 __all__ = [
     "BabyAIDomain",

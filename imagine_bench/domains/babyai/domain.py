@@ -1,31 +1,23 @@
-"""The registered :class:`BabyAIDomain` (``env=babyai``, ``BabyAI-v0``): task lists, phrasings, success and reward.
+"""The registered :class:`BabyAIDomain` (``env=babyai``, ``BabyAI-v0``): it ties the package's modules together.
 
-Everything here is a pure function of arrays (no simulator), so the scripted imagination backend can relabel
-imagined rollouts with it; minigrid is imported only by :meth:`BabyAIDomain.make_simulator`.
+Task lists, success and reward: :mod:`.tasks`; phrasings: :mod:`.instructions`; state and goal layout: :mod:`.layout`;
+the minigrid room: :mod:`.simulator` (imported only by :meth:`BabyAIDomain.make_simulator`); experts: :mod:`.experts`.
+Success and reward are pure functions of arrays (no simulator), so imagined rollouts are relabelled with them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 
 import gymnasium as gym
 import numpy as np
 
 from imagine_bench.domains import register_domain
-from imagine_bench.domains.babyai.instructions import NOVEL, REPHRASE, TRAINING, fill
+from imagine_bench.domains.babyai import tasks
+from imagine_bench.domains.babyai.instructions import phrasings
 from imagine_bench.domains.babyai.layout import GOAL_DIM, GRID_SIZE, N_ACTIONS, STATE_DIM, World, decode_goal
-from imagine_bench.domains.babyai.rules import COST, EASY_TASKS, HARD_TASKS, REAL_TASKS, SUCCESS
+from imagine_bench.domains.babyai.tasks import COST, EASY_TASKS, HARD_TASKS, REAL_TASKS, SUCCESS
 from imagine_bench.domains.base import Domain, TaskSimulator
-
-SUCCESS_REWARD = 1.0  # paid on the step that solves the task
-SHAPING = 0.1  # per action of progress: reward += SHAPING * (cost_to_go(s) - cost_to_go(s'))
-
-
-@lru_cache(maxsize=4096)
-def _phrasings(level: str, task: str, slots: tuple[tuple[str, str], ...] | None) -> tuple[str, ...]:
-    table = TRAINING if level == "real" else REPHRASE if level == "rephrase" else NOVEL
-    return tuple(fill(table[task], None if slots is None else dict(slots), task))
 
 
 @register_domain
@@ -52,7 +44,7 @@ class BabyAIDomain(Domain):
         if task not in self.tasks(level):
             raise ValueError(f"task {task!r} is not part of level {level!r}; expected one of {self.tasks(level)}")
         key = None if slots is None else tuple(sorted((str(k), str(v)) for k, v in slots.items()))
-        return _phrasings(level, task, key)
+        return phrasings(level, task, key)
 
     def success(self, task: str, goal: np.ndarray, state: np.ndarray) -> bool:
         self._check_task(task)
@@ -64,8 +56,7 @@ class BabyAIDomain(Domain):
         return float(COST[task](World.from_state(state), *decode_goal(goal)))
 
     def reward(self, task: str, goal: np.ndarray, state: np.ndarray, next_state: np.ndarray, success: bool) -> float:
-        progress = self.cost_to_go(task, goal, state) - self.cost_to_go(task, goal, next_state)
-        return SUCCESS_REWARD * float(success) + SHAPING * progress
+        return tasks.reward(self.cost_to_go(task, goal, state), self.cost_to_go(task, goal, next_state), success)
 
     def _check_task(self, task: str) -> None:
         if task not in SUCCESS:

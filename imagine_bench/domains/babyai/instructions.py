@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
+from functools import lru_cache
 
 from imagine_bench.domains.babyai.layout import COLORS, DOOR, ITEMS, KEY, OBJECTS, World
 
@@ -290,3 +291,11 @@ def fill(templates: tuple[str, ...], slots: Mapping[str, str] | None, task: str)
     """Fill ``templates`` with ``slots``, or with every slot filling of ``task`` when ``slots`` is ``None``."""
     fillings = slot_space(task) if slots is None else [dict(slots)]
     return list(dict.fromkeys(t.format(**s) for s in fillings for t in templates))
+
+
+@lru_cache(maxsize=4096)
+def phrasings(level: str, task: str, slots: tuple[tuple[str, str], ...] | None) -> tuple[str, ...]:
+    """The phrasings of ``task`` at ``level``, filled with ``slots`` (sorted ``(name, word)`` pairs, hashable so the
+    result is cached); ``None`` = every slot filling of the task (see :func:`fill`)."""
+    table = TRAINING if level == "real" else REPHRASE if level == "rephrase" else NOVEL
+    return tuple(fill(table[task], None if slots is None else dict(slots), task))

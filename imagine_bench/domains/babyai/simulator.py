@@ -4,7 +4,7 @@
 The room keeps minigrid's own objects (``Ball``, ``Box``, ``Key``, ``Door``, ``Wall``) in a minigrid ``Grid``, is
 seeded through minigrid/Gymnasium's ``np_random``, and renders with minigrid's renderer. Its success check
 (:meth:`BabyAIRoom.verified`) reads those objects directly, independently of the state vector and of
-:mod:`rules`; the tests check that both agree along expert and random rollouts.
+:mod:`.tasks`; the tests check that both agree along expert and random rollouts.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from imagine_bench.domains.babyai.layout import (
     World,
     encode_goal,
 )
-from imagine_bench.domains.babyai.rules import ALL_TASKS, SUCCESS
+from imagine_bench.domains.babyai.tasks import ALL_TASKS, SUCCESS
 from imagine_bench.domains.base import TaskSimulator
 
 MAX_START_TRIES = 1000  # rejection sampling of start states that already satisfy the goal (needs ~1-3 tries)

@@ -2,16 +2,18 @@
 
 ``imagine_bench.make("CLEVR-v0", level=...)`` (upstream id ``Ball-v0`` is an alias; Hydra ``env=clevr``). The upstream
 environment (google-research/clevr_robot_env, vendored by KALM and ImagineBench) needs dm_control, old gym and a GL
-context; this re-implementation needs neither: the scene is rebuilt from its constants in :mod:`.physics`.
+context; this re-implementation needs neither: the scene is rebuilt from its constants in :mod:`.simulator`.
 
-Layout
-------
-* :mod:`.physics`  - scene constants, the MJCF, the start-state sampler, the push primitive (``Table``);
-* :mod:`.tasks`    - task families per level, the goal vector, success tests, residuals and the shaped reward (pure
-  numpy, so imagined rollouts can be relabelled);
-* :mod:`.experts`  - the look-ahead planner that serves as the scripted expert of every family;
-* :mod:`.language` - instruction templates (training, rephrase, novel-task phrasings);
-* :mod:`.domain`   - ``ClevrDomain`` (registered) and ``ClevrSimulator``.
+Modules
+-------
+* :mod:`.domain`       - ``ClevrDomain`` (registered);
+* :mod:`.simulator`    - the MJCF, the push primitive (``Table``) and ``ClevrSimulator``;
+* :mod:`.layout`       - the state layout, the walls, the push actions and the start-state sampler;
+* :mod:`.tasks`        - task families per level, the goal vector, success tests, residuals and the shaped reward
+  (pure numpy, so imagined rollouts can be relabelled);
+* :mod:`.experts`      - the look-ahead planner that serves as the scripted expert of every family (run as a script:
+  the expert table, ``python -m imagine_bench.domains.clevr.experts --episodes 50``);
+* :mod:`.instructions` - instruction templates (training, rephrase, novel-task phrasings).
 
 Domain at a glance
 ------------------
@@ -41,6 +43,6 @@ Decisions (compared with upstream, see the reference notes' Ball bugs 4-10)
 * ``line`` uses a 45-degree tolerance instead of upstream's 30 (see :data:`.tasks.LINE_HALF_ANGLE`).
 """
 
-from imagine_bench.domains.clevr.domain import ClevrDomain, ClevrSimulator
+from imagine_bench.domains.clevr.domain import ClevrDomain
 
-__all__ = ["ClevrDomain", "ClevrSimulator"]
+__all__ = ["ClevrDomain"]

@@ -27,11 +27,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from imagine_bench.domains.clevr import tasks as T
-from imagine_bench.domains.clevr.physics import BALL_RADIUS, CENTRE_X, CENTRE_Y, N_BALLS, PUSH_DIRECTIONS, Table
+from imagine_bench.domains.clevr.layout import BALL_RADIUS, CENTRE_X, CENTRE_Y, N_BALLS, PUSH_DIRECTIONS
+
+if TYPE_CHECKING:
+    from imagine_bench.domains.clevr.simulator import Table
 
 RELATION_AIM = 0.31  # between contact (0.26) and the success limit (0.39)
 GATHER_AIM = 0.28  # inside the gather radius (0.325)
@@ -210,3 +214,13 @@ class Planner:
             children.sort(key=lambda c: c[0])
             frontier = children[:BEAM_WIDTH]
         return best
+
+
+def main(argv: list[str] | None = None) -> None:
+    from imagine_bench.domains.expert_table import main as print_table
+
+    print_table("clevr", argv, default_episodes=50)
+
+
+if __name__ == "__main__":
+    main()

@@ -49,7 +49,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from imagine_bench.domains.clevr.physics import BALL_RADIUS, CENTRE_X, CENTRE_Y, N_BALLS, sample_start
+from imagine_bench.domains.clevr.layout import BALL_RADIUS, CENTRE_X, CENTRE_Y, N_BALLS, sample_start
 
 # ---- families and levels -----------------------------------------------------------------------------------------
 FAMILY_CODES: dict[str, int] = {

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 
-from imagine_bench.domains.clevr.physics import COLOURS
+from imagine_bench.domains.clevr.layout import COLOURS
 from imagine_bench.domains.clevr.tasks import DIRECTION_NAMES, LEVEL_TASKS, RELATION_COUNT
 
 REAL_WORDS: dict[str, tuple[str, ...]] = {

@@ -1,4 +1,4 @@
-"""The CLEVR-Robot table scene on the official ``mujoco`` bindings: the MJCF, the start-state sampler and the push.
+"""The CLEVR-Robot table scene on the official ``mujoco`` bindings (the MJCF and the push) and :class:`ClevrSimulator`.
 
 Physical constants follow the upstream scene (google-research/clevr_robot_env, as summarised in the project's reference
 notes, section B): five rubber spheres of radius 0.13 and density 1 on a plane at z = -0.325, four invisible walls
@@ -13,57 +13,34 @@ its velocity is zeroed, the transient solver state is cleared the way dm_control
 then the positions and velocities are written back and ``mj_forward`` runs), and the motors apply ``direction`` for 40
 substeps (0.4 s). Ball velocities carry over from one push to the next, as upstream.
 
-``mujoco`` is imported inside functions so that discovering the domain stays cheap.
+The state layout, the walls and the start-state sampler are in :mod:`.layout`. ``mujoco`` is imported when a
+:class:`Table` is built; the domain imports this module only when it makes a simulator.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from imagine_bench.domains.base import TaskSimulator
+from imagine_bench.domains.clevr import instructions, tasks
+from imagine_bench.domains.clevr.experts import Planner
+from imagine_bench.domains.clevr.layout import (
+    BALL_RADIUS, COLOURS, N_ACTIONS, N_BALLS, PUSH_DIRECTIONS, WALL_X, WALL_Y, decode_action,
+)
+
 # ---- scene constants ---------------------------------------------------------------------------------------------
-COLOURS: tuple[str, ...] = ("red", "blue", "green", "purple", "cyan")
 RGBA: tuple[str, ...] = ("1 0.1 0.1 1", "0.2 0.5 1 1", "0.2 1 0 1", "0.8 0.2 1 1", "0.2 1 1 1")
-N_BALLS = 5
-BALL_RADIUS = 0.13
 TABLE_Z = -0.325
 BALL_Z = TABLE_Z + BALL_RADIUS  # -0.195, centre height of a resting ball
 PUSHER_Z = -0.2
 PUSHER_RADIUS = 0.05
 TIMESTEP = 0.01
-WALL_X = 0.6  # walls at x = -0.6 and x = +0.6
-WALL_Y = (-0.3, 0.7)  # walls at y = -0.3 and y = +0.7
-# Where a ball centre can be at all (the walls stop the sphere's surface).
-CENTRE_X = (-WALL_X + BALL_RADIUS, WALL_X - BALL_RADIUS)
-CENTRE_Y = (WALL_Y[0] + BALL_RADIUS, WALL_Y[1] - BALL_RADIUS)
-
-# ---- actions -----------------------------------------------------------------------------------------------------
-PUSH_DIRECTIONS = np.array(
-    [[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0], [0.8, 0.8], [-0.8, 0.8], [0.8, -0.8], [-0.8, -0.8]]
-)
-N_ACTIONS = N_BALLS * len(PUSH_DIRECTIONS)  # 40
 PUSH_OFFSET = 0.15  # the pusher starts 0.15 * direction behind the ball centre
 PUSH_SUBSTEPS = 40
-
-# ---- start states ------------------------------------------------------------------------------------------------
-# Upstream drew x ~ U(-0.5, 0.5), y ~ U(-0.3, 0.5), which can start a ball up to half inside the back wall (y = -0.3)
-# or slightly inside a side wall; the walls then fire it out on the first push. Here the box keeps every sphere 0.01
-# clear of the walls; the gap rules are upstream's.
-START_X = (CENTRE_X[0] + 0.01, CENTRE_X[1] - 0.01)  # (-0.46, 0.46)
-START_Y = (CENTRE_Y[0] + 0.01, 0.5)  # (-0.16, 0.5)
-MIN_SURFACE_GAP = 0.1  # centres at least 2 * 0.13 + 0.1 = 0.36 apart
-MIN_AXIS_OFFSET = 0.01  # no two centres closer than this along x or along y
-TRIES_PER_BALL = 10
-
 SavedState = tuple[np.ndarray, np.ndarray]  # (qpos, qvel): all a push depends on
-
-
-def decode_action(action: int) -> tuple[int, np.ndarray]:
-    action = int(action)
-    if not 0 <= action < N_ACTIONS:
-        raise ValueError(f"CLEVR action must be an integer in [0, {N_ACTIONS}), got {action}")
-    return action // len(PUSH_DIRECTIONS), PUSH_DIRECTIONS[action % len(PUSH_DIRECTIONS)]
 
 
 def scene_xml() -> str:
@@ -113,39 +90,6 @@ def scene_xml() -> str:
   </actuator>
 </mujoco>
 """
-
-
-def sample_start(rng: np.random.Generator) -> np.ndarray:
-    """Ten ball coordinates ``(x0, y0, ..., x4, y4)`` with upstream's gap rules (restart after 10 tries on a ball)."""
-    while True:
-        placed: list[tuple[float, float]] = []
-        for _ in range(N_BALLS):
-            for _ in range(TRIES_PER_BALL):
-                x, y = rng.uniform(*START_X), rng.uniform(*START_Y)
-                if all(_gap_ok(x - px, y - py) for px, py in placed):
-                    placed.append((x, y))
-                    break
-            else:
-                break
-        if len(placed) == N_BALLS:
-            return np.asarray(placed, np.float64).reshape(-1)
-
-
-def _gap_ok(dx: float, dy: float) -> bool:
-    if np.hypot(dx, dy) - 2 * BALL_RADIUS < MIN_SURFACE_GAP:
-        return False
-    return abs(dx) >= MIN_AXIS_OFFSET and abs(dy) >= MIN_AXIS_OFFSET
-
-
-def valid_start(xy: np.ndarray) -> bool:
-    """Whether ten coordinates satisfy the start-state rules (for tests)."""
-    pts = np.asarray(xy, np.float64).reshape(N_BALLS, 2)
-    for i in range(N_BALLS):
-        for j in range(i):
-            if not _gap_ok(*(pts[i] - pts[j])):
-                return False
-    return bool(np.all((pts[:, 0] >= START_X[0]) & (pts[:, 0] <= START_X[1])
-                       & (pts[:, 1] >= START_Y[0]) & (pts[:, 1] <= START_Y[1])))
 
 
 class Table:
@@ -232,3 +176,65 @@ def _copy_state(dst: Any, src: Any) -> None:
     on the copy gives bit-for-bit the result the same push would give on the original."""
     dst.qpos[:] = src.qpos
     dst.qvel[:] = src.qvel
+
+
+def as_action(action: Any) -> int:
+    """An integer push index from an int, a numpy integer or a one-element array; anything else is an error."""
+    value = np.asarray(action)
+    if value.size != 1 or not (np.issubdtype(value.dtype, np.integer) or float(value.reshape(-1)[0]).is_integer()):
+        raise ValueError(f"CLEVR actions are integers in [0, {N_ACTIONS}), got {action!r}")
+    index = int(value.reshape(-1)[0])
+    if not 0 <= index < N_ACTIONS:
+        raise ValueError(f"CLEVR actions are integers in [0, {N_ACTIONS}), got {index}")
+    return index
+
+
+class ClevrSimulator(TaskSimulator):
+    """One task family on its own MuJoCo scene (model built once, reused across episodes).
+
+    ``reset(seed)`` draws the start state and the goal from ``seed`` alone; the state is the ten ball coordinates as
+    float32, and ``step`` judges success with :func:`tasks.success` on exactly the state it returns.
+    """
+
+    def __init__(self, task: str, horizon: int) -> None:
+        if task not in tasks.FAMILY_CODES:
+            raise ValueError(f"unknown CLEVR task {task!r}; expected one of {sorted(tasks.FAMILY_CODES)}")
+        self.task, self.horizon = task, int(horizon)
+        self.table = Table()
+        self.goal: np.ndarray | None = None
+        self.state: np.ndarray | None = None
+        self._planner: Any = None
+        self._slots: dict[str, str] = {}
+
+    def reset(self, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        xy, goal = tasks.sample_episode(self.task, np.random.default_rng(int(seed)))
+        self.table.place(xy)
+        self.goal = goal
+        self.state = self.table.ball_xy().astype(np.float32)
+        self._planner = Planner(self.table, self.task, goal, int(seed))
+        push = tasks.decode_push(goal)[:2] if self.task == "push" else None
+        self._slots = instructions.slots_for(self.task, tasks.decode_relations(goal), push)
+        return self.state.copy(), goal.copy()
+
+    def step(self, action: Any) -> tuple[np.ndarray, bool]:
+        if self.goal is None:
+            raise RuntimeError("call reset() before step()")
+        self.state = self.table.push(as_action(action)).astype(np.float32)
+        return self.state.copy(), tasks.success(self.task, self.goal, self.state)
+
+    def expert_action(self) -> int:
+        if self._planner is None:
+            raise RuntimeError("call reset() before expert_action()")
+        return int(self._planner.act())
+
+    def instruction_slots(self) -> Mapping[str, str]:
+        return dict(self._slots)
+
+    def render(self) -> np.ndarray:
+        """The table seen from above and in front, as in CLEVR-Robot's pictures (offscreen)."""
+        if getattr(self, "_camera", None) is None:
+            from imagine_bench.rendering import MujocoCamera
+
+            self._camera = MujocoCamera(self.table.model, self.table.data, lookat=(0.0, 0.2, -0.3), distance=1.6,
+                                        azimuth=90.0, elevation=-60.0)
+        return self._camera.render()

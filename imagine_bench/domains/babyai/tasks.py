@@ -54,6 +54,9 @@ HARD_TASKS: tuple[str, ...] = ("unlock-door", "put-in-line", "put-in-pile")
 ALL_TASKS: tuple[str, ...] = REAL_TASKS + EASY_TASKS + HARD_TASKS
 ARRANGEMENT_TASKS: dict[str, str] = {"put-in-line": "line", "put-in-pile": "pile"}
 
+SUCCESS_REWARD = 1.0  # paid on the step that solves the task
+SHAPING = 0.1  # per action of progress: reward += SHAPING * (cost_to_go(s) - cost_to_go(s'))
+
 FAR = 64  # cost of a goal that names no valid object, or has no plan (never the case in simulator episodes)
 
 
@@ -384,3 +387,9 @@ COST: dict[str, Cost] = {
 }
 
 assert set(SUCCESS) == set(COST) == set(ALL_TASKS)
+
+
+def reward(cost_before: float, cost_after: float, success: bool) -> float:
+    """``SUCCESS_REWARD`` on the solving step plus ``SHAPING`` per action of progress on the cost to go (potential-based
+    shaping: it does not change which policies are optimal)."""
+    return SUCCESS_REWARD * float(success) + SHAPING * (cost_before - cost_after)
