@@ -6,7 +6,11 @@ functions are what lets an imagination backend relabel imagined rollouts (KALM, 
 generated rollouts come from the task's reward function applied to generated states); the real simulator's own
 success flag is still what evaluation counts.
 
-Nothing outside ``imagine_bench/domains/<name>.py`` knows about a particular simulator.
+Nothing outside the package ``imagine_bench/domains/<name>/`` knows about a particular simulator. Every domain package
+has the same files: ``domain.py`` (the registered :class:`Domain`), ``simulator.py`` (the :class:`TaskSimulator` and
+physics glue), ``tasks.py`` (task lists, success, reward, goals), ``instructions.py`` (phrasings), ``experts.py``
+(scripted experts; ``python -m imagine_bench.domains.<name>.experts`` prints their table) and ``layout.py`` (the state
+layout); see ``docs/adding-a-domain.md``.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ import pytest
 
 from imagine_bench.domains import get_domain
 from imagine_bench.domains.meta_world import ENTITY_SLOTS, LAYOUT, STATE_DIM, TASK_ENTITIES
-from imagine_bench.domains.meta_world import scoring
-from imagine_bench.domains.meta_world.phrasings import EASY, HARD, REAL, REPHRASE
+from imagine_bench.domains.meta_world import tasks as task_rules
+from imagine_bench.domains.meta_world.instructions import EASY, HARD, REAL, REPHRASE
 
 DOMAIN = get_domain("metaworld")
 ALL_TASKS = DOMAIN.all_tasks()
@@ -126,7 +126,7 @@ def test_training_task_experts_succeed(task):
     assert np.mean([r > 0 for r in results]) >= 0.9, results
 
 
-# Measured at horizon 100 (``python -m imagine_bench.domains.meta_world.expert_report``): below 90% on seeds 0-19.
+# Measured at horizon 100 on simulator seeds 0-19: below 90%.
 _BELOW_90 = {
     "door-lock": "this domain's door-lock expert: 17/20 on seeds 0-19 (96/100 on seeds 0-99)",
     "soccer": "this domain's soccer expert: 16/20 on seeds 0-19 (90/100 on 0-99); misses hit a goal post",
@@ -164,7 +164,7 @@ def test_make_coffee_needs_the_button_not_just_the_mug():
         assert not ok and not DOMAIN.success("make-coffee", goal, state)
         placed_for += sim.env.mug_placed()
     assert placed_for >= 20 and sim.env.mug_placed() and not sim.env.button_pressed()
-    assert scoring.stages_done("make-coffee", state) == 1
+    assert task_rules.stages_done("make-coffee", state) == 1
     for _ in range(100):  # the chained expert now only has the button left
         state, ok = sim.step(sim.expert_action())
         if ok:
@@ -201,11 +201,11 @@ def test_locked_door_open_needs_the_door_not_just_the_lock():
         assert not ok and not DOMAIN.success("locked-door-open", goal, state)
         unlocked_for += sim.env.unlocked()
     assert unlocked_for >= 20 and sim.env.unlocked() and not sim.env.door_open()
-    assert scoring.stages_done("locked-door-open", state) == 1
+    assert task_rules.stages_done("locked-door-open", state) == 1
 
 
 def test_locked_door_stays_shut_until_unlocked():
-    from imagine_bench.domains.meta_world.simulator import _DoorOpenExpert
+    from imagine_bench.domains.meta_world.experts import _DoorOpenExpert
 
     sim = sim_for("locked-door-open")
     pull = _DoorOpenExpert()
@@ -255,7 +255,7 @@ def test_reward_is_shaped_pure_and_pays_on_success():
     s1, ok = sim.step(sim.expert_action())
     r = DOMAIN.reward("push", goal, s0, s1, ok)
     assert r == DOMAIN.reward("push", goal, s0.copy(), s1.copy(), ok)  # pure
-    assert DOMAIN.reward("push", goal, s1, s1, True) == scoring.SUCCESS_BONUS
+    assert DOMAIN.reward("push", goal, s1, s1, True) == task_rules.SUCCESS_BONUS
     assert DOMAIN.reward("push", goal, s1, s1, False) == 0.0
     total = 0.0
     state = s1
@@ -265,7 +265,7 @@ def test_reward_is_shaped_pure_and_pays_on_success():
         state = nxt
         if ok:
             break
-    assert ok and total > scoring.SUCCESS_BONUS  # shaping is positive along an expert run
+    assert ok and total > task_rules.SUCCESS_BONUS  # shaping is positive along an expert run
 
 
 @pytest.mark.parametrize(("task", "stage_one"), [("make-coffee", "coffee-push"), ("locked-door-open", "door-unlock")])
@@ -275,12 +275,12 @@ def test_finishing_a_stage_raises_the_potential(task, stage_one):
     state, _ = sim.reset(3)
     before = state
     for _ in range(100):
-        if scoring.stages_done(task, state) == 1:
+        if task_rules.stages_done(task, state) == 1:
             break
         before = state
         state, _ = sim.step(policy.get_action(sim.mw_observation))
-    assert scoring.stages_done(task, before) == 0 and scoring.stages_done(task, state) == 1
-    assert scoring.potential(task, state) - scoring.potential(task, before) > 2.0
+    assert task_rules.stages_done(task, before) == 0 and task_rules.stages_done(task, state) == 1
+    assert task_rules.potential(task, state) - task_rules.potential(task, before) > 2.0
 
 
 @pytest.mark.parametrize("task", ALL_TASKS)

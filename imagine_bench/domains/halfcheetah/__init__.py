@@ -6,16 +6,18 @@ Modules:
 * :mod:`.layout`: the 24-d state vector (observation, last step's displacement, progress record);
 * :mod:`.tasks`: the nine tasks per level, their success tests and rewards (pure functions of states);
 * :mod:`.instructions`: the phrasings of every task and level;
-* :mod:`.physics`: the HalfCheetah-v5 driver shared by the simulator and the expert training;
-* :mod:`.simulator`: the task simulator (with ``restore``) and the experts, chained for the there-and-back tasks;
-* :mod:`.policy`: the experts' linear policy form and the loader of ``experts/<policy>.npz``;
-* :mod:`.train_experts`: the ARS script that trained the shipped experts, with its settings (not run by CI);
-* :mod:`.evaluate_experts`: the per-task expert success table.
+* :mod:`.domain`: the registered ``HalfCheetahDomain``;
+* :mod:`.simulator`: the task simulator (with ``restore``) and the HalfCheetah-v5 driver it shares with the expert
+  training;
+* :mod:`.experts`: the experts' linear policy form, the loader of ``expert_weights/<policy>.npz`` and the chaining
+  of the there-and-back tasks; run as a script, the per-task expert success table;
+* :mod:`.train_experts` (an extra of this domain): the ARS script that trained the shipped experts, with its settings
+  (not run by CI).
 
 Reproduce the experts and their table (one process, one thread each)::
 
     OMP_NUM_THREADS=1 python -m imagine_bench.domains.halfcheetah.train_experts --all
-    OMP_NUM_THREADS=1 python -m imagine_bench.domains.halfcheetah.evaluate_experts --episodes 100
+    OMP_NUM_THREADS=1 python -m imagine_bench.domains.halfcheetah.experts --episodes 100
 """
 
 from imagine_bench.domains.halfcheetah.domain import HalfCheetahDomain

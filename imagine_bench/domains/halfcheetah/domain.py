@@ -18,7 +18,7 @@ class HalfCheetahDomain(Domain):
     """Gymnasium ``HalfCheetah-v5`` (MuJoCo), 200 control steps of 0.05 s by default, ``Box(-1, 1, (6,))`` actions.
 
     State: the 24-d vector of :mod:`.layout` (simulator observation, last step's displacement, progress record).
-    Tasks, success tests and rewards: :mod:`.tasks`. Phrasings: :mod:`.instructions`. Experts: :mod:`.simulator`.
+    Tasks, success tests and rewards: :mod:`.tasks`. Phrasings: :mod:`.instructions`. Experts: :mod:`.experts`.
     """
 
     name = "halfcheetah"

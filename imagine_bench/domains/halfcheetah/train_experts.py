@@ -3,10 +3,10 @@
     OMP_NUM_THREADS=1 python -m imagine_bench.domains.halfcheetah.train_experts --policy run-forward
     OMP_NUM_THREADS=1 python -m imagine_bench.domains.halfcheetah.train_experts --all
 
-Not run by CI: the resulting weights are shipped in ``experts/<policy>.npz`` (a few KB each). One process, one
+Not run by CI: the resulting weights are shipped in ``expert_weights/<policy>.npz`` (a few KB each). One process, one
 thread, NumPy and MuJoCo only: each policy takes a few CPU minutes (the wall time is printed at the end).
 
-Method. A policy is ``a = clip(W h + b, -1, 1)`` on the normalised state features ``h`` (see :mod:`.policy`). Each
+Method. A policy is ``a = clip(W h + b, -1, 1)`` on the normalised state features ``h`` (see :mod:`.experts`). Each
 iteration draws ``directions`` Gaussian perturbations of the parameters, scores ``theta +/- noise * delta`` on one
 episode each (the same start seed for the pair), keeps the ``top`` directions by ``max(score+, score-)`` and moves
 ``theta`` by ``step / (top * std of their scores) * sum (score+ - score-) delta``. Feature means and standard
@@ -14,7 +14,7 @@ deviations are running statistics of the visited states, frozen within an iterat
 the current policy is scored on ``eval_episodes`` held-out start seeds, and the best one (task success rate first,
 then mean score) is kept and saved.
 
-Episodes use the domain's own simulator (:class:`.physics.Cheetah`, Gymnasium ``HalfCheetah-v5``) and reset
+Episodes use the domain's own simulator (:class:`.simulator.Cheetah`, Gymnasium ``HalfCheetah-v5``) and reset
 distribution, and the scores are built on the domain's success tests (:mod:`.tasks`). Objectives per policy kind:
 
 * ``cruise`` (run-forward and run-backward at 2.6 m/s, the fast tasks at 4.5 m/s): hold the speed in the task
@@ -43,8 +43,8 @@ import numpy as np
 
 from imagine_bench.domains.halfcheetah import layout as L
 from imagine_bench.domains.halfcheetah import tasks as T
-from imagine_bench.domains.halfcheetah.physics import Cheetah
-from imagine_bench.domains.halfcheetah.policy import EXPERT_DIR, Policy
+from imagine_bench.domains.halfcheetah.simulator import Cheetah
+from imagine_bench.domains.halfcheetah.experts import EXPERT_DIR, Policy
 
 OBS_FEATURES = tuple(range(L.OBS_DIM))
 FLIP_COST = 3.0

@@ -1,7 +1,8 @@
 """The Meta-World domain: 10 training tasks, 8 easy and 4 hard novel tasks on Meta-World v3 (metaworld 3.1.1).
 
-State: the 98-d entity-slot vector of :mod:`.layout`. Success and reward: :mod:`.scoring`. Simulators and experts:
-:mod:`.simulator` (imported lazily, so discovering this domain does not import MuJoCo). Phrasings: :mod:`.phrasings`.
+State: the 98-d entity-slot vector of :mod:`.layout`. Task lists, success and reward: :mod:`.tasks`. Simulators:
+:mod:`.simulator` (imported lazily, so discovering this domain does not import MuJoCo); experts: :mod:`.experts`.
+Phrasings: :mod:`.instructions`.
 """
 
 from __future__ import annotations
@@ -14,24 +15,11 @@ import numpy as np
 
 from imagine_bench.domains import register_domain
 from imagine_bench.domains.base import Domain, TaskSimulator
-from imagine_bench.domains.meta_world import scoring
+from imagine_bench.domains.meta_world import tasks as task_rules
+from imagine_bench.domains.meta_world.instructions import PHRASINGS
 from imagine_bench.domains.meta_world.layout import LAYOUT, STATE_DIM
-from imagine_bench.domains.meta_world.phrasings import PHRASINGS
+from imagine_bench.domains.meta_world.tasks import EASY_TASKS, HARD_TASKS, REAL_TASKS, STAGES
 from imagine_bench.levels import check_level
-
-REAL_TASKS: tuple[str, ...] = (
-    "reach", "push", "pick-place", "button-press", "door-unlock",
-    "door-open", "window-open", "faucet-open", "coffee-push", "coffee-button",
-)  # fmt: skip
-EASY_TASKS: tuple[str, ...] = (
-    "reach-wall", "push-wall", "pick-place-wall", "button-press-wall",
-    "door-lock", "door-close", "window-close", "faucet-close",
-)  # fmt: skip
-HARD_TASKS: tuple[str, ...] = ("make-coffee", "locked-door-open", "hammer", "soccer")
-#: Composite tasks chain two skills, so they get two horizons' worth of steps: the chained expert of
-#: locked-door-open needs ~185 steps (unlock, move off the lever, open), which a 100-step limit would make unsolvable.
-STAGES: Mapping[str, int] = {"make-coffee": 2, "locked-door-open": 2}
-
 
 @register_domain
 class MetaWorldDomain(Domain):
@@ -74,7 +62,7 @@ class MetaWorldDomain(Domain):
         return list(PHRASINGS[level][task])
 
     def success(self, task: str, goal: np.ndarray, state: np.ndarray) -> bool:
-        return scoring.success(self._check_task(task), np.asarray(state))
+        return task_rules.success(self._check_task(task), np.asarray(state))
 
     def reward(self, task: str, goal: np.ndarray, state: np.ndarray, next_state: np.ndarray, success: bool) -> float:
-        return float(scoring.reward(self._check_task(task), np.asarray(state), np.asarray(next_state), bool(success)))
+        return float(task_rules.reward(self._check_task(task), np.asarray(state), np.asarray(next_state), bool(success)))

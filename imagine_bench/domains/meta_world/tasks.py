@@ -1,4 +1,5 @@
-"""State-based success tests and shaped rewards for the Meta-World domain (pure functions of the slot vector).
+"""The Meta-World tasks: the task list of every level, the composite tasks' stages, and the state-based success tests
+and shaped rewards (pure functions of the slot vector).
 
 Success tests re-implement each Meta-World v3 ``evaluate_state`` on the slot vector of :mod:`.layout`, with Meta-World's
 own quantities and thresholds (metaworld 3.1.1):
@@ -51,6 +52,21 @@ from __future__ import annotations
 import numpy as np
 
 from imagine_bench.domains.meta_world.layout import pos, quat, quat_conj, quat_mul, quat_rotate
+
+REAL_TASKS: tuple[str, ...] = (
+    "reach", "push", "pick-place", "button-press", "door-unlock",
+    "door-open", "window-open", "faucet-open", "coffee-push", "coffee-button",
+)  # fmt: skip
+EASY_TASKS: tuple[str, ...] = (
+    "reach-wall", "push-wall", "pick-place-wall", "button-press-wall",
+    "door-lock", "door-close", "window-close", "faucet-close",
+)  # fmt: skip
+HARD_TASKS: tuple[str, ...] = ("make-coffee", "locked-door-open", "hammer", "soccer")
+ALL_TASKS: tuple[str, ...] = REAL_TASKS + EASY_TASKS + HARD_TASKS
+#: The composite tasks and their number of stages (skills chained in one scene). Each stage gets one horizon's worth
+#: of steps: the chained expert of locked-door-open needs ~185 steps (unlock, move off the lever, open), which a
+#: 100-step limit would make unsolvable.
+STAGES: dict[str, int] = {"make-coffee": 2, "locked-door-open": 2}
 
 SUCCESS_BONUS = 10.0
 POTENTIAL_SCALE = 10.0
@@ -175,9 +191,6 @@ def _stage_error(task: str, state: np.ndarray, stage: int) -> tuple[float, bool,
         e = _d(ball, g)
         return e, e <= 0.07, _d(tcp, ball)
     raise KeyError(task)
-
-
-STAGES: dict[str, int] = {"make-coffee": 2, "locked-door-open": 2}
 
 
 def n_stages(task: str) -> int:

@@ -1,6 +1,10 @@
-"""The experts' policy form: a linear map of normalised state features to actions.
+"""The HalfCheetah experts: shipped linear policies, chained for the there-and-back tasks; run as a script, the expert
+table (:mod:`imagine_bench.domains.expert_table`)::
 
-A policy file (``experts/<name>.npz``) holds ``features`` (indices into the 24-d state, see :mod:`.layout`), the
+    OMP_NUM_THREADS=1 python -m imagine_bench.domains.halfcheetah.experts --episodes 100
+
+The policy form is a linear map of normalised state features to actions. A policy file
+(``expert_weights/<name>.npz``) holds ``features`` (indices into the 24-d state, see :mod:`.layout`), the
 normalisation ``mean`` / ``std``, the weights ``w`` (6 x features), the bias ``b``, and the training settings and
 record as ``meta`` (a JSON string). Actions are ``clip(w @ ((s[features] - mean) / std) + b, -1, 1)``. Everything is
 NumPy, so running an expert needs no torch.
@@ -15,7 +19,10 @@ from typing import Any
 
 import numpy as np
 
-EXPERT_DIR = Path(__file__).resolve().parent / "experts"
+from imagine_bench.domains.halfcheetah import layout as L
+from imagine_bench.domains.halfcheetah import tasks as T
+
+EXPERT_DIR = Path(__file__).resolve().parent / "expert_weights"
 
 
 @dataclass
@@ -50,7 +57,7 @@ _CACHE: dict[str, Policy] = {}
 
 
 def load_expert(name: str) -> Policy:
-    """The shipped expert ``experts/<name>.npz`` (cached per process)."""
+    """The shipped expert ``expert_weights/<name>.npz`` (cached per process)."""
     if name not in _CACHE:
         path = EXPERT_DIR / f"{name}.npz"
         if not path.exists():
@@ -58,3 +65,34 @@ def load_expert(name: str) -> Policy:
                                     f"python -m imagine_bench.domains.halfcheetah.train_experts --policy {name}")
         _CACHE[name] = Policy.load(path)
     return _CACHE[name]
+
+
+#: the there-and-back experts turn once the first leg is this much longer than the success test needs
+TURN_MARGIN = 0.5
+
+_LEG_EXPERTS = {+1: ("run-forward", "run-backward"), -1: ("run-backward", "run-forward")}
+
+
+def expert_policy_name(task: str, state: np.ndarray) -> str:
+    """Which shipped policy acts in ``state``: the task's own for run and jump tasks; for a there-and-back task the
+    first leg's cruise expert until the furthest point passes ``LEG_DISTANCE + TURN_MARGIN``, then the other one."""
+    spec = T.spec(task)
+    if spec.kind != "there-and-back":
+        return task
+    first, second = _LEG_EXPERTS[spec.direction]
+    extreme = float(state[L.DISP_MAX] if spec.direction > 0 else state[L.DISP_MIN])
+    return second if spec.direction * extreme >= spec.distance + TURN_MARGIN else first
+
+
+def expert_action(task: str, state: np.ndarray) -> np.ndarray:
+    return load_expert(expert_policy_name(task, state))(state)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from imagine_bench.domains.expert_table import main as print_table
+
+    print_table("halfcheetah", argv, default_episodes=100)
+
+
+if __name__ == "__main__":
+    main()
