@@ -56,6 +56,7 @@ def write_json(path: Path | None, payload: dict[str, Any]) -> None:
 
 def metaworld_rollouts(episodes_per_task: int, cache_dir: str | None, level: str = "hard"):
     from imagine_bench.data import load_datasets
+    from imagine_bench.imagination import ScriptedImagination
 
-    return load_datasets("metaworld", level, real_episodes_per_task=episodes_per_task,
+    return load_datasets("metaworld", level, imagination=ScriptedImagination(), real_episodes_per_task=episodes_per_task,
                          imaginary_episodes_per_task=episodes_per_task, cache_dir=cache_dir, progress=True)

@@ -18,7 +18,7 @@ import numpy as np
 
 from imagine_bench.domains import Domain, get_domain
 from imagine_bench.language import InstructionEmbedder, default_embedder
-from imagine_bench.levels import check_level
+from imagine_bench.levels import check_level, uses_imaginary_data
 
 
 class ImagineBenchEnv(gym.Env):
@@ -127,7 +127,8 @@ class ImagineBenchEnv(gym.Env):
         Each is a dict of ``observations (N, T, state+embedding)``, ``actions``, ``rewards (N, T, 1)``,
         ``masks (N, T, 1)``, ``terminals (N, T)``, ``timeouts (N, T)`` and ``final_observations (N, state+embedding)``
         (see ``Rollouts.to_padded``); ``imaginary`` is ``None`` for ``level="real"``. Datasets are generated into the
-        cache on first use (settings from the ``dataset`` constructor argument). For d3rlpy use
+        cache on first use (settings from the ``dataset`` constructor argument;
+        its ``imagination`` defaults to the scripted backend). For d3rlpy use
         ``get_rollouts()`` and ``Rollouts.to_d3rlpy``, which keep every transition exactly.
         """
         real, imaginary = self.get_rollouts(level)
@@ -141,7 +142,13 @@ class ImagineBenchEnv(gym.Env):
         ``level="real"``); ``real.to_d3rlpy(env.embedder)`` gives d3rlpy's ``ReplayBuffer``."""
         from imagine_bench.data import load_datasets
 
-        return load_datasets(self.domain, level or self.level, horizon=self.horizon, **self._dataset_settings)
+        level = level or self.level
+        settings = dict(self._dataset_settings)
+        if uses_imaginary_data(level) and settings.get("imagination") is None:
+            from imagine_bench.imagination import ScriptedImagination
+
+            settings["imagination"] = ScriptedImagination()  # the configs' default backend (imagination=scripted)
+        return load_datasets(self.domain, level, horizon=self.horizon, **settings)
 
 
 def observation_space(domain: Domain, embedder: InstructionEmbedder) -> gym.spaces.Box:

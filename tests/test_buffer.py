@@ -7,13 +7,14 @@ import pytest
 
 from imagine_bench.data import load_datasets
 from imagine_bench.data.buffer import FlatReplayBuffer, to_d3rlpy_episodes
+from imagine_bench.imagination import ScriptedImagination
 from imagine_bench.language import HashingEmbedder
 
 
 @pytest.fixture(scope="module")
 def toy_data(tmp_path_factory):
     cache = tmp_path_factory.mktemp("buffer_cache")
-    return load_datasets("toy", "hard", real_episodes_per_task=6, imaginary_episodes_per_task=6, cache_dir=cache,
+    return load_datasets("toy", "hard", imagination=ScriptedImagination(), real_episodes_per_task=6, imaginary_episodes_per_task=6, cache_dir=cache,
                          progress=False)
 
 

@@ -25,7 +25,7 @@ CPU = torch.device("cpu")
 def tiny_backend(cache_dir, steps: int = 40, **train) -> KALMImagination:
     return KALMImagination(
         model=TINY_MODEL, train={"steps": steps, "lr": 3e-3, "warmup": 5, "batch": TINY_BATCH, **train},
-        generation={"batch_size": 3}, real_episodes_per_task=REAL_EPISODES, cache_dir=cache_dir,
+        generation={"batch_size": 3}, cache_dir=cache_dir,
     )
 
 
@@ -267,7 +267,7 @@ def test_any_local_checkpoint_and_lora_without_peft(cache_dir, tmp_path):
     tokenizer.save_pretrained(tmp_path / "ckpt")
     domain = get_domain("toy")
     backend = KALMImagination(model_path=str(tmp_path / "ckpt"), train={"steps": 3, "batch": TINY_BATCH},
-                              real_episodes_per_task=REAL_EPISODES, cache_dir=cache_dir)
+                              cache_dir=cache_dir)
     real = real_data(domain, cache_dir)
     rollouts = backend.imagine(*backend.prepare(domain, real, progress=False), domain, "easy", 2, 5, 0, real,
                                progress=False)
@@ -275,10 +275,11 @@ def test_any_local_checkpoint_and_lora_without_peft(cache_dir, tmp_path):
     try:
         import peft  # noqa: F401
     except ImportError:
-        lora = KALMImagination(model_path=str(tmp_path / "ckpt"), lora={"r": 4}, cache_dir=cache_dir,
-                               real_episodes_per_task=REAL_EPISODES)
+        lora = KALMImagination(model_path=str(tmp_path / "ckpt"), lora={"r": 4}, cache_dir=cache_dir)
         with pytest.raises(ImportError, match="peft"):
             lora.prepare(domain, real, progress=False)
+    with pytest.raises(ValueError, match="real rollouts"):
+        backend.generate(domain, "easy", 2, 5, 0, progress=False)  # the data layer always passes them
     with pytest.raises(ValueError, match="model_path"):
         KALMImagination(lora={"r": 4})
     with pytest.raises(ValueError, match="bf16"):
@@ -293,7 +294,6 @@ def test_hydra_builds_the_backend_from_its_config(compose_cfg, cache_dir):
     backend = instantiate(cfg.imagination)
     assert isinstance(backend, KALMImagination)
     assert backend.cache_dir == cache_dir and backend.train_settings.steps == 7
-    assert backend.real_episodes_per_task == cfg.data.real_episodes_per_task
     assert backend.settings()["model"]["layers"] == 2 and "cache_dir" not in backend.settings()
 
 

@@ -9,11 +9,12 @@ import pytest
 from imagine_bench.data import DatasetError, load_datasets, store
 from imagine_bench.data.cache import dataset_path
 from imagine_bench.domains import get_domain
+from imagine_bench.imagination import ScriptedImagination
 
 
 @pytest.fixture()
 def toy_rollouts(tmp_path):
-    real, imaginary = load_datasets("toy", "hard", real_episodes_per_task=3, imaginary_episodes_per_task=3,
+    real, imaginary = load_datasets("toy", "hard", imagination=ScriptedImagination(), real_episodes_per_task=3, imaginary_episodes_per_task=3,
                                     cache_dir=tmp_path, progress=False)
     return real, imaginary
 

@@ -15,7 +15,7 @@ import os
 import platform
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from filelock import FileLock
 
@@ -23,11 +23,24 @@ from imagine_bench.data import store
 from imagine_bench.data.collect import collect_expert_rollouts
 from imagine_bench.data.rollouts import Rollouts
 from imagine_bench.domains import Domain, get_domain
-from imagine_bench.language.embedders import default_cache_dir
 from imagine_bench.levels import check_level, uses_imaginary_data
+from imagine_bench.paths import default_cache_dir
 
 # Bump when generation logic changes in a way that changes file contents.
 DATA_VERSION = 1
+
+
+class ImaginaryDataSource(Protocol):
+    """What the data layer needs from an imagination backend (``imagine_bench.imagination.ImaginationBackend``): the
+    settings that key its datasets, whether it learns from the real rollouts, and the generator itself. The data layer
+    knows no concrete backend; the caller picks one (Hydra's ``imagination`` group)."""
+
+    grounded_on_real: bool
+
+    def settings(self) -> dict[str, Any]: ...
+
+    def generate(self, domain: Domain, level: str, episodes_per_task: int, horizon: int, seed: int,
+                 progress: bool = True, *, real: Rollouts | None = None) -> Rollouts: ...
 
 
 def package_versions() -> dict[str, str]:
@@ -85,15 +98,14 @@ def load_datasets(
     horizon: int | None = None,
     real_episodes_per_task: int = 100,
     imaginary_episodes_per_task: int = 100,
-    imagination: Any = None,
+    imagination: ImaginaryDataSource | None = None,
     seed: int = 0,
     cache_dir: str | os.PathLike | None = None,
     progress: bool = True,
 ) -> tuple[Rollouts, Rollouts | None]:
     """``(real, imaginary)`` for ``level``: real = experts on the training tasks with training instructions (the same
-    file for every level); imaginary = the backend's rollouts of the level's tasks, ``None`` for ``level="real"``."""
-    from imagine_bench.imagination import ScriptedImagination
-
+    file for every level); imaginary = the ``imagination`` backend's rollouts of the level's tasks (required unless
+    ``level="real"``), ``None`` for ``level="real"``."""
     domain = get_domain(domain) if isinstance(domain, str) else domain
     check_level(level)
     horizon = int(horizon or domain.default_horizon)
@@ -110,11 +122,16 @@ def load_datasets(
     if not uses_imaginary_data(level):
         return real, None
 
-    backend = imagination if imagination is not None else ScriptedImagination()
+    if imagination is None:
+        raise ValueError(f"level {level!r} trains on imaginary data: pass an imagination backend (imagination=...)")
+    backend = imagination.settings()
+    if imagination.grounded_on_real:
+        backend["real_episodes_per_task"] = int(real_episodes_per_task)  # which real dataset it learned from
     imag_spec = {**common, "kind": "imaginary", "level": level, "episodes_per_task": int(imaginary_episodes_per_task),
-                 "backend": backend.settings()}
+                 "backend": backend}
     imaginary = load_or_generate(
         dataset_path(cache_dir, imag_spec), imag_spec,
-        lambda: backend.generate(domain, level, imaginary_episodes_per_task, horizon, seed, progress=progress),
+        lambda: imagination.generate(domain, level, imaginary_episodes_per_task, horizon, seed, progress=progress,
+                                     real=real if imagination.grounded_on_real else None),
     )
     return real, imaginary

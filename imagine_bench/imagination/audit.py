@@ -44,6 +44,7 @@ from tqdm.auto import tqdm
 
 from imagine_bench.data.rollouts import Rollouts, concatenate
 from imagine_bench.domains import Domain, get_domain
+from imagine_bench.paths import configs_dir
 from imagine_bench.seeding import episode_seed
 
 
@@ -291,17 +292,10 @@ def mean_row(rows: Sequence[dict[str, Any]], level: str, task: str = "(all)") ->
 
 
 # ---------------------------------------------------------------------------------------------------- command line
-def _configs_dir() -> Path:
-    path = Path(__file__).resolve().parents[2] / "configs"
-    if not (path / "config.yaml").exists():
-        raise FileNotFoundError(f"no Hydra configs at {path}: run the audit from a clone of the repository")
-    return path
-
-
 def compose_config(env: str, imagination: str, overrides: Sequence[str]):
     from hydra import compose, initialize_config_dir
 
-    configs = _configs_dir()
+    configs = configs_dir()
     env_overrides = [f"env={env}"] if (configs / "env" / f"{env}.yaml").exists() else [
         f"env.name={env}", f"env.horizon={get_domain(env).default_horizon}"]
     with initialize_config_dir(config_dir=str(configs), version_base="1.3"):

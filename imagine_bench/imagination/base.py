@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -13,17 +13,26 @@ from imagine_bench.domains import Domain
 
 class ImaginationBackend(ABC):
     """Writes imaginary rollouts for the tasks of one level. ``settings()`` is stored in the dataset metadata and
-    decides the cache key, so two backends or two settings never share a file."""
+    decides the cache key, so two backends or two settings never share a file.
+
+    A backend that learns from the real dataset (KALM grounds its model on it) sets ``grounded_on_real``; the data
+    layer then hands it the real rollouts it has just loaded (``generate(..., real=...)``) and adds the real dataset's
+    size to the imaginary dataset's cache key. A backend never loads datasets itself.
+    """
 
     name: str
+    grounded_on_real: ClassVar[bool] = False
 
     @abstractmethod
     def settings(self) -> dict[str, Any]: ...
 
     @abstractmethod
     def generate(
-        self, domain: Domain, level: str, episodes_per_task: int, horizon: int, seed: int, progress: bool = True
-    ) -> Rollouts: ...
+        self, domain: Domain, level: str, episodes_per_task: int, horizon: int, seed: int, progress: bool = True,
+        *, real: Rollouts | None = None,
+    ) -> Rollouts:
+        """Imaginary rollouts of ``level``'s tasks; ``real`` = the real rollouts of the same horizon and data seed
+        (passed to backends that are ``grounded_on_real``)."""
 
 
 def relabel(

@@ -101,7 +101,8 @@ class ScriptedImagination(ImaginationBackend):
         return {"backend": self.name, "preset": self.preset, **dataclasses.asdict(self.errors)}
 
     def generate(
-        self, domain: Domain, level: str, episodes_per_task: int, horizon: int, seed: int, progress: bool = True
+        self, domain: Domain, level: str, episodes_per_task: int, horizon: int, seed: int, progress: bool = True,
+        *, real: Rollouts | None = None,
     ) -> Rollouts:
         clean = self._clean_episodes(domain, level, episodes_per_task, horizon, seed, progress)
         all_states = np.concatenate([ep["states"] for ep in clean])

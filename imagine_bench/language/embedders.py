@@ -21,7 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
+from imagine_bench.paths import default_cache_dir
 from imagine_bench.storage import atomic_write
+
 
 
 class InstructionEmbedder(ABC):
@@ -237,18 +239,6 @@ def flush_or_warn(embedder: CachedEmbedder) -> bool:
 
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
-
-
-def default_cache_dir() -> Path:
-    """``$IMAGINE_BENCH_CACHE`` (``~`` expanded), else ``~/.cache/imagine_bench``. An empty variable is an error: it
-    would otherwise put the cache in the current directory."""
-    value = os.environ.get("IMAGINE_BENCH_CACHE")
-    if value is None:
-        return Path.home() / ".cache" / "imagine_bench"
-    if not value.strip():
-        raise ValueError("IMAGINE_BENCH_CACHE is set but empty; unset it (default ~/.cache/imagine_bench) or give "
-                         "a directory")
-    return Path(value).expanduser()
 
 
 def default_embedder(cache_dir: str | os.PathLike | None = None) -> CachedEmbedder:

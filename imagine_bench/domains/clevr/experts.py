@@ -27,15 +27,25 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
 from imagine_bench.domains.clevr import tasks as T
 from imagine_bench.domains.clevr.layout import BALL_RADIUS, CENTRE_X, CENTRE_Y, N_BALLS, PUSH_DIRECTIONS
 
-if TYPE_CHECKING:
-    from imagine_bench.domains.clevr.simulator import Table
+
+class PushModel(Protocol):
+    """What the planner predicts pushes with: the live scene (:class:`.simulator.Table`), whose pushes it replays on
+    scratch copies of the current state."""
+
+    def ball_xy(self) -> np.ndarray: ...
+
+    def simulate(self, action: int) -> np.ndarray: ...
+
+    def snapshot(self) -> Any: ...
+
+    def push_from(self, state: Any, action: int) -> tuple[np.ndarray, Any]: ...
 
 RELATION_AIM = 0.31  # between contact (0.26) and the success limit (0.39)
 GATHER_AIM = 0.28  # inside the gather radius (0.325)
@@ -162,7 +172,7 @@ def unmet_balls(task: str, goal: np.ndarray, xy: np.ndarray) -> list[int]:
 class Planner:
     """Chooses pushes for one episode of ``task`` towards ``goal`` on ``table`` (never changing its live state)."""
 
-    def __init__(self, table: Table, task: str, goal: np.ndarray, seed: int) -> None:
+    def __init__(self, table: PushModel, task: str, goal: np.ndarray, seed: int) -> None:
         self.table, self.task, self.goal = table, task, np.asarray(goal)
         self.cost = COSTS[task](self.goal)
         self.rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0xC1E7]))

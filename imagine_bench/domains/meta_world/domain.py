@@ -18,7 +18,7 @@ from imagine_bench.domains.base import Domain, TaskSimulator
 from imagine_bench.domains.meta_world import tasks as task_rules
 from imagine_bench.domains.meta_world.instructions import PHRASINGS
 from imagine_bench.domains.meta_world.layout import LAYOUT, STATE_DIM
-from imagine_bench.domains.meta_world.tasks import EASY_TASKS, HARD_TASKS, REAL_TASKS, STAGES
+from imagine_bench.domains.meta_world.tasks import EASY_TASKS, HARD_TASKS, REAL_TASKS
 from imagine_bench.levels import check_level
 
 @register_domain
@@ -52,7 +52,7 @@ class MetaWorldDomain(Domain):
         return MetaWorldSimulator(task, horizon)
 
     def task_horizon(self, task: str, horizon: int) -> int:
-        return horizon * STAGES.get(task, 1)
+        return horizon * task_rules.n_stages(task)
 
     def instructions(self, level: str, task: str, slots: Mapping[str, str] | None = None) -> Sequence[str]:
         check_level(level)

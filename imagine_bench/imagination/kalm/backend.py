@@ -2,8 +2,8 @@
 
 Pipeline (KALM, Liu et al., NeurIPS 2024):
 
-1. Load the level-independent REAL dataset (training tasks, training instructions) through the suite's dataset
-   cache, with the same horizon and data seed as the imaginary dataset being generated.
+1. Receive the level-independent REAL dataset (training tasks, training instructions) from the data layer, which has
+   just loaded it with the same horizon and data seed as the imaginary dataset being generated.
 2. Train the model on the four grounding tasks jointly (:mod:`.training`), or reuse a finished checkpoint from the
    cache (``<cache_dir>/kalm/<domain>/<key>/``, key = hash of the training settings and the real dataset's checksum).
    An interrupted training run resumes from its last training-state checkpoint.
@@ -41,6 +41,7 @@ from imagine_bench.imagination.kalm.model import (
 )
 from imagine_bench.imagination.kalm.prompts import PromptBuilder
 from imagine_bench.imagination.kalm.training import GroundingData, TrainSettings, train
+from imagine_bench.paths import default_cache_dir
 from imagine_bench.safe_load import load_torch_file
 from imagine_bench.seeding import episode_seed
 from imagine_bench.storage import atomic_write
@@ -86,6 +87,7 @@ class KALMImagination(ImaginationBackend):
     """See the module docstring. ``model_path=None`` = the small default Llama trained from scratch on CPU."""
 
     name = "kalm"
+    grounded_on_real = True
 
     def __init__(
         self,
@@ -94,7 +96,6 @@ class KALMImagination(ImaginationBackend):
         lora: dict[str, Any] | None = None,
         train: dict[str, Any] | None = None,
         generation: dict[str, Any] | None = None,
-        real_episodes_per_task: int = 100,
         precision: str = "auto",
         device: str = "cpu",
         cache_dir: str | os.PathLike | None = None,
@@ -104,7 +105,6 @@ class KALMImagination(ImaginationBackend):
         self.lora = {**DEFAULT_LORA, **(_plain(lora) or {})}
         self.train_settings = TrainSettings(**(_plain(train) or {}))
         self.generation_cfg = {**DEFAULT_GENERATION, **(_plain(generation) or {})}
-        self.real_episodes_per_task = int(real_episodes_per_task)
         if precision not in ("auto", "fp32", "bf16"):
             raise ValueError(f"kalm precision must be auto, fp32 or bf16, got {precision!r}")
         self.precision = precision
@@ -155,25 +155,28 @@ class KALMImagination(ImaginationBackend):
             return torch.bfloat16
         return torch.float32
 
-    def training_settings(self) -> dict[str, Any]:
-        """Everything that decides the trained weights (the checkpoint key, with the real dataset's checksum)."""
+    def _model_settings(self) -> dict[str, Any]:
         return {
             "checkpoint_version": CHECKPOINT_VERSION, "model_path": self.model_path,
             "model": dict(self.model_cfg) if self.model_path is None else
             {k: self.model_cfg[k] for k in ("freeze_token_embeddings", "gradient_checkpointing")},
             "lora": dict(self.lora) if int(self.lora["r"]) > 0 else None,
             "train": self.train_settings.as_dict(), "precision": self.precision,
-            "real_episodes_per_task": self.real_episodes_per_task,
         }
 
+    def training_settings(self, real: Rollouts) -> dict[str, Any]:
+        """Everything that decides the trained weights (the checkpoint key, with the real dataset's checksum). The
+        real dataset's size per task is redundant with the checksum; it stays in the key so that existing
+        checkpoints keep theirs."""
+        return {**self._model_settings(), "real_episodes_per_task": real.metadata.get("episodes_per_task")}
+
     def settings(self) -> dict[str, Any]:
-        return {"backend": self.name, **self.training_settings(), "generation": dict(self.generation_cfg)}
+        """The backend's part of the imaginary dataset's cache key (the data layer adds the real dataset's size)."""
+        return {"backend": self.name, **self._model_settings(), "generation": dict(self.generation_cfg)}
 
     def _cache_root(self) -> Path:
         if self.cache_dir is not None:
             return self.cache_dir
-        from imagine_bench.language.embedders import default_cache_dir
-
         return default_cache_dir()
 
     # ------------------------------------------------------------------------------------------------ model
@@ -187,7 +190,7 @@ class KALMImagination(ImaginationBackend):
     def checkpoint_dir(self, domain: Domain, real: Rollouts) -> Path:
         from imagine_bench.data.store import checksum
 
-        key = _hash({"settings": self.training_settings(), "domain": domain.name, "real": checksum(real)})
+        key = _hash({"settings": self.training_settings(real), "domain": domain.name, "real": checksum(real)})
         return self._cache_root() / "kalm" / domain.name / key
 
     def prepare(self, domain: Domain, real: Rollouts, progress: bool = True) -> tuple[KALMModel, PromptBuilder, dict]:
@@ -246,7 +249,7 @@ class KALMImagination(ImaginationBackend):
             shutil.rmtree(tmp_dir, ignore_errors=True)
             tokenizer.save_pretrained(str(tmp_dir))
             os.replace(tmp_dir, directory / "tokenizer")
-        (directory / "settings.json").write_text(json.dumps(self.training_settings(), indent=2, sort_keys=True))
+        (directory / "settings.json").write_text(json.dumps(self.training_settings(real), indent=2, sort_keys=True))
         (directory / "history.json").write_text(json.dumps(history))
         with atomic_write(directory / "model.pt") as tmp:
             torch.save({"state_dict": model.checkpoint_state_dict(full=full), "full": full, "stats": stats,
@@ -267,12 +270,11 @@ class KALMImagination(ImaginationBackend):
 
     # ------------------------------------------------------------------------------------------------ generation
     def generate(
-        self, domain: Domain, level: str, episodes_per_task: int, horizon: int, seed: int, progress: bool = True
+        self, domain: Domain, level: str, episodes_per_task: int, horizon: int, seed: int, progress: bool = True,
+        *, real: Rollouts | None = None,
     ) -> Rollouts:
-        from imagine_bench.data.cache import load_datasets
-
-        real, _ = load_datasets(domain, "real", horizon=horizon, real_episodes_per_task=self.real_episodes_per_task,
-                                seed=seed, cache_dir=self._cache_root(), progress=progress)
+        if real is None:
+            raise ValueError("the kalm backend grounds its model on the real rollouts: pass them as generate(real=...)")
         model, builder, info = self.prepare(domain, real, progress)
         return self.imagine(model, builder, info, domain, level, episodes_per_task, horizon, seed, real, progress)
 
