@@ -20,9 +20,10 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 import imagine_bench  # noqa: F401  (quiets third-party output, registers the domains and the d3rlpy plugins)
+from imagine_bench.paths import configs_dir
 
 
-CONFIGS = str(Path(__file__).resolve().parent / "configs")  # absolute, so launch.py also works when imported
+CONFIGS = str(configs_dir())  # absolute, so launch.py also works when imported
 # ${pid:} in hydra.run.dir and hydra.sweep.dir: two runs (or sweeps) started in the same second get different folders.
 # Cached like Hydra's ${now:}, whose cache Hydra hands to every job of a sweep, so all jobs agree on their sweep folder.
 OmegaConf.register_new_resolver("pid", os.getpid, replace=True, use_cache=True)

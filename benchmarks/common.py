@@ -13,12 +13,14 @@ from typing import Any
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = ROOT / "configs"
 sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
 import imagine_bench  # noqa: E402,F401
+from imagine_bench.paths import configs_dir  # noqa: E402
+
+CONFIGS = configs_dir()
 
 
 def parser(description: str) -> argparse.ArgumentParser:

@@ -17,13 +17,15 @@ import torch  # noqa: E402
 torch.set_num_threads(1)
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIGS = ROOT / "configs"
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(ROOT))  # launch.py
 
 import imagine_bench  # noqa: E402,F401
 import toy_domain  # noqa: E402,F401  (registers the toy domain)
+from imagine_bench.paths import configs_dir  # noqa: E402
 from imagine_bench.rendering import choose_gl_backend  # noqa: E402
+
+CONFIGS = configs_dir()
 
 # MuJoCo fixes its OpenGL backend at its first import, so the session's MUJOCO_GL is chosen here, before any test
 # imports mujoco: the user's value if set, else the first of egl, osmesa that renders headless and cleanly (osmesa on

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from conftest import CONFIGS
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from algos.build import ACTION_KINDS, algo_variant, build_algo
 from imagine_bench.runner import fill_runtime_fields
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 
 def options(group: str) -> list[str]:
