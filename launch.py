@@ -33,14 +33,15 @@ OmegaConf.register_new_resolver("pid", os.getpid, replace=True, use_cache=True)
 def main(cfg: DictConfig) -> float:
     # Imported here rather than at the top: evaluation worker processes are spawned, which re-imports this file, and
     # they need neither torch nor d3rlpy (0.4 s and ~300 MB per worker instead of ~3 s and ~565 MB).
-    from imagine_bench.runner import format_success_table, run, run_name
+    from imagine_bench.report import run_table
+    from imagine_bench.runner import run, run_name
 
     hydra_cfg = HydraConfig.get()
     run_dir = Path(hydra_cfg.runtime.output_dir)
     sweep_id = Path(hydra_cfg.sweep.dir).name if hydra_cfg.mode == RunMode.MULTIRUN else None
     results = run(cfg, run_dir, sweep_id)
     print(f"\n{run_name(cfg)}: success per level after {cfg.steps} steps (results in {run_dir}/results.json)")
-    print(format_success_table(results), flush=True)
+    print(run_table(results), flush=True)
     return float(results["success"][cfg.level.name])
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from imagine_bench.domains import Domain, get_domain
 from imagine_bench.language import InstructionEmbedder, default_embedder
-from imagine_bench.levels import check_level, uses_imaginary_data
+from imagine_bench.levels import Level
 
 
 class ImagineBenchEnv(gym.Env):
@@ -47,7 +47,7 @@ class ImagineBenchEnv(gym.Env):
 
             choose_gl_backend()  # MuJoCo domains render offscreen; must happen before mujoco is imported
         self.domain = get_domain(domain) if isinstance(domain, str) else domain
-        self.level = check_level(level)
+        self.level = Level(level)
         self.horizon = int(horizon or self.domain.default_horizon)
         self.embedder = embedder if embedder is not None else default_embedder()
         self.tasks = self.domain.tasks(self.level)
@@ -142,9 +142,9 @@ class ImagineBenchEnv(gym.Env):
         ``level="real"``); ``real.to_d3rlpy(env.embedder)`` gives d3rlpy's ``ReplayBuffer``."""
         from imagine_bench.data import load_datasets
 
-        level = level or self.level
+        level = Level(level or self.level)
         settings = dict(self._dataset_settings)
-        if uses_imaginary_data(level) and settings.get("imagination") is None:
+        if level.uses_imaginary_data and settings.get("imagination") is None:
             from imagine_bench.imagination import ScriptedImagination
 
             settings["imagination"] = ScriptedImagination()  # the configs' default backend (imagination=scripted)

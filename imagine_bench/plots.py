@@ -13,13 +13,14 @@ from pathlib import Path
 import numpy as np
 
 from imagine_bench.levels import LEVELS
+from imagine_bench.metrics import eval_key
 from imagine_bench.stats import BOOTSTRAP_REPS, CONFIDENCE, bootstrap_ci
 from imagine_bench.storage import atomic_write
 
 
 def success_curve(runs: Sequence[dict], level: str) -> dict[int, list[float]]:
     """Per evaluated step, the success on ``level`` of every seed that reached it."""
-    key = f"eval/{level}/success"
+    key = eval_key(level)
     curve: dict[int, list[float]] = defaultdict(list)
     for run in runs:
         for entry in run.get("history", []):

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from imagine_bench.levels import LEVELS
+from imagine_bench.metrics import EPISODE_STATS, eval_key, parse_eval_key
 from imagine_bench.stats import BOOTSTRAP_REPS, CONFIDENCE, bootstrap_ci, sample_std
 
 FORMATS = ("text", "markdown", "csv", "latex")
@@ -38,7 +39,8 @@ IGNORED_SETTINGS = ("seed", "data.cache_dir", "data.prefetch", "logger.", "progr
 
 def success_key(column: str) -> str:
     """The results key of a table column: ``hard`` or ``hard/<task>``."""
-    return f"eval/{column}/success"
+    level, _, task = column.partition("/")
+    return eval_key(level, "success", task or None)
 
 
 def find_results(paths: Iterable[str | Path]) -> list[dict[str, Any]]:
@@ -141,8 +143,8 @@ def table_columns(runs: Sequence[dict[str, Any]], per_task: bool) -> list[str]:
     finals = [r.get("final", {}) for r in runs if r.get("status") == "completed"]
     if not per_task:
         return [lv for lv in LEVELS if any(success_key(lv) in f for f in finals)]
-    pairs = {k[len("eval/"):-len("/success")] for f in finals for k in f
-             if k.endswith("/success") and k.count("/") == 3}
+    keys = {parse_eval_key(k) for f in finals for k in f}
+    pairs = {f"{k.level}/{k.task}" for k in keys if k and k.task is not None and k.stat == "success"}
     return sorted(pairs, key=lambda c: (LEVELS.index(c.split("/")[0]) if c.split("/")[0] in LEVELS else 99, c))
 
 
@@ -321,6 +323,19 @@ def success_table(runs: Sequence[dict[str, Any]], per_task: bool = False, fmt: s
     if fmt == "markdown" and unfinished:
         rendered += "\n\n" + "\n".join(f"- {line}" for line in unfinished)
     return rendered
+
+
+def run_table(results: dict[str, Any]) -> str:
+    """One run's final evaluation (what ``launch.py`` prints at the end): a row per evaluated level with its success,
+    return and length."""
+    widths = {"success": (9, ".3f"), "return": (9, ".2f"), "length": (8, ".1f")}
+    lines = [f"{'level':<10}" + "".join(f"{stat:>{widths[stat][0]}}" for stat in EPISODE_STATS)]
+    final = results.get("final", {})
+    for level in LEVELS:
+        if eval_key(level) in final:
+            cells = (f"{final[eval_key(level, stat)]:>{widths[stat][0]}{widths[stat][1]}}" for stat in EPISODE_STATS)
+            lines.append(f"{level:<10}" + "".join(cells))
+    return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -21,7 +21,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 from hydra.utils import instantiate
@@ -35,7 +35,8 @@ from imagine_bench.evaluation import Evaluator, as_records, d3rlpy_policy, summa
 from imagine_bench.evaluation.workers import resolve_workers
 from imagine_bench.language import CachedEmbedder
 from imagine_bench.language.embedders import flush_or_warn
-from imagine_bench.levels import LEVELS, check_level, evaluation_levels, uses_imaginary_data
+from imagine_bench.levels import Level
+from imagine_bench.metrics import EVAL_SECONDS, eval_key, final_key, level_success, video_key
 from imagine_bench.resume import (
     OffsetAdapterFactory, capture, config_differences, latest_checkpoint, load_checkpoint, submitit_requeue, trim_logs,
     under_submitit,
@@ -55,7 +56,7 @@ def run_name(cfg: DictConfig) -> str:
 def imagination_label(cfg: DictConfig) -> str | None:
     """The imagination backend a run trains with (``scripted``, ``kalm``, ...), with its preset unless ``default``
     (``scripted-perfect``); ``None`` for ``level=real``, which uses no imaginary data."""
-    if not uses_imaginary_data(cfg.level.name):
+    if not Level(cfg.level.name).uses_imaginary_data:
         return None
     from hydra.utils import get_class
 
@@ -97,16 +98,24 @@ class RunDirInUse(RuntimeError):
     """The run folder already belongs to another run (its ``results.json`` exists)."""
 
 
-def validate(cfg: DictConfig) -> None:
+class RunPlan(NamedTuple):
+    """What a run's config names, looked up and checked once: the domain, the training level, the scored levels."""
+
+    domain: Domain
+    level: Level
+    eval_levels: tuple[Level, ...]
+
+
+def validate(cfg: DictConfig) -> RunPlan:
     """Fail fast, before any data is generated: every setting's type and range (:mod:`imagine_bench.validation`),
-    then the choices that cannot work together, then the imagination backend's knobs (by building it)."""
+    then the choices that cannot work together, then the imagination backend's knobs (by building it). Returns the
+    run's plan: the domain and the levels, looked up and checked here once."""
     validate_settings(cfg)
     check_bool(cfg, "resume")
     domain = get_domain(cfg.env.name)
-    check_level(cfg.level.name)
+    level = Level(cfg.level.name)
+    eval_levels = tuple(Level(lv) for lv in cfg.eval.levels) if cfg.eval.levels else level.evaluation_levels()
     check_algo_section(cfg, domain.action_kind)
-    for level in cfg.eval.levels or []:
-        check_level(level)
     resolve_workers(cfg.eval.workers, int(cfg.eval.in_flight))
     if cfg.eval.get("video"):
         from imagine_bench.rendering import choose_gl_backend
@@ -114,8 +123,9 @@ def validate(cfg: DictConfig) -> None:
         if choose_gl_backend() is None:  # before data generation imports mujoco, which fixes the backend
             raise ValueError("eval.video=true needs headless OpenGL for MuJoCo: set MUJOCO_GL=egl or MUJOCO_GL=osmesa "
                              "(apt install libosmesa6), or turn videos off with eval.video=false")
-    if uses_imaginary_data(cfg.level.name):
+    if level.uses_imaginary_data:
         instantiate(cfg.imagination)
+    return RunPlan(domain, level, eval_levels)
 
 
 def claim_run_dir(run_dir: Path, resume: bool) -> None:
@@ -160,10 +170,10 @@ def fill_runtime_fields(cfg: DictConfig, state_dim: int) -> None:
             cfg.encoder.state_dim = state_dim
 
 
-def training_data(cfg: DictConfig, domain: Domain, embedder: CachedEmbedder) -> tuple[FlatReplayBuffer, dict]:
+def training_data(cfg: DictConfig, domain: Domain, level: Level, embedder: CachedEmbedder,
+                  ) -> tuple[FlatReplayBuffer, dict]:
     """Real data, plus the level's imaginary data unless ``level=real``, as one buffer; and a summary for results."""
-    level = cfg.level.name
-    imagination = instantiate(cfg.imagination) if uses_imaginary_data(level) else None
+    imagination = instantiate(cfg.imagination) if level.uses_imaginary_data else None
     real, imaginary = load_datasets(
         domain, level, horizon=cfg.env.horizon, real_episodes_per_task=cfg.data.real_episodes_per_task,
         imaginary_episodes_per_task=cfg.data.imaginary_episodes_per_task, imagination=imagination,
@@ -273,15 +283,13 @@ def _resume_from_checkpoint(cfg: DictConfig, run_dir: Path, previous: dict[str, 
 def _train_and_evaluate(cfg: DictConfig, run_dir: Path, sweep_id: str | None, results: dict[str, Any],
                         parts: dict[str, Any], timings: dict[str, float],
                         previous: dict[str, Any] | None = None) -> dict[str, Any]:
-    validate(cfg)
+    domain, level, eval_levels = validate(cfg)
     torch.set_num_threads(int(cfg.threads))
     seed_everything(int(cfg.seed))
-    domain = get_domain(cfg.env.name)
-    level = cfg.level.name
     fill_runtime_fields(cfg, domain.state_dim)
-    eval_levels = tuple(cfg.eval.levels) if cfg.eval.levels else evaluation_levels(level)
     record = {k: v for k, v in initial_record(cfg).items() if k != "history"}  # a resumed run's history stays
-    results.update(record, imagination=imagination_label(cfg), seed=int(cfg.seed), eval_levels=list(eval_levels))
+    results.update(record, imagination=imagination_label(cfg), seed=int(cfg.seed),
+                   eval_levels=[str(lv) for lv in eval_levels])
     if previous is not None:  # before any data is generated
         differences = config_differences(previous.get("config") or {}, results["config"])
         if differences:
@@ -293,7 +301,7 @@ def _train_and_evaluate(cfg: DictConfig, run_dir: Path, sweep_id: str | None, re
                   run_dir)
     started = time.perf_counter()
     embedder = parts["embedder"] = CachedEmbedder(instantiate(cfg.embedder), cfg.data.cache_dir)
-    buffer, results["data"] = training_data(cfg, domain, embedder)
+    buffer, results["data"] = training_data(cfg, domain, level, embedder)
     parts["buffer"] = buffer
     timings["data_s"] = time.perf_counter() - started
     algo = build_algo(cfg.algo, domain.action_kind, str(cfg.device))
@@ -313,7 +321,7 @@ def _train_and_evaluate(cfg: DictConfig, run_dir: Path, sweep_id: str | None, re
         t0 = time.perf_counter()
         episodes = evaluator(policy, description=f"evaluation at step {step}")
         metrics = summarize(episodes)
-        metrics["eval/seconds"] = time.perf_counter() - t0
+        metrics[EVAL_SECONDS] = time.perf_counter() - t0
         tracker.log(metrics, step=step)
         results["history"].append({"step": step, "epoch": epoch, **metrics})
         last_eval.update(metrics=metrics, episodes=episodes)
@@ -322,7 +330,7 @@ def _train_and_evaluate(cfg: DictConfig, run_dir: Path, sweep_id: str | None, re
         if cfg.eval.get("video") and step == int(cfg.steps):
             _log_videos(cfg, domain, eval_levels, policy, embedder, run_dir, step, tracker)
         log.info("step %d: %s", step, "  ".join(
-            f"{lv} {metrics[f'eval/{lv}/success']:.2f}" for lv in eval_levels))
+            f"{lv} {metrics[eval_key(lv)]:.2f}" for lv in eval_levels))
 
     t_train = time.perf_counter()
     logger = OffsetAdapterFactory(_file_and_tracker(metric_files, tracker), run_dir / "d3rlpy", start, start // interval,
@@ -333,12 +341,12 @@ def _train_and_evaluate(cfg: DictConfig, run_dir: Path, sweep_id: str | None, re
         logger_adapter=logger, epoch_callback=evaluate,
     )
     timings["train_and_eval_s"] = time.perf_counter() - t_train
-    eval_seconds = sum(h.get("eval/seconds", 0.0) for h in results["history"] if h["step"] > start)
+    eval_seconds = sum(h.get(EVAL_SECONDS, 0.0) for h in results["history"] if h["step"] > start)
     timings["steps_per_s"] = (cfg.steps - start) / max(timings["train_and_eval_s"] - eval_seconds, 1e-9)
     algo.save(str(run_dir / "model.d3"))
     results.update(status="completed", final=last_eval["metrics"], episodes=as_records(last_eval["episodes"]),
-                   success={lv: last_eval["metrics"][f"eval/{lv}/success"] for lv in eval_levels})
-    tracker.summary({"final/" + k: v for k, v in last_eval["metrics"].items()})
+                   success=level_success(last_eval["metrics"], eval_levels))
+    tracker.summary({final_key(k): v for k, v in last_eval["metrics"].items()})
     return results
 
 
@@ -349,11 +357,11 @@ def _log_videos(cfg: DictConfig, domain: Domain, levels: tuple[str, ...], policy
 
     videos = record_videos(domain, levels, policy, embedder, int(cfg.env.horizon), int(cfg.eval.video_episodes),
                            run_dir / "videos", step, eval_seed=int(cfg.eval.seed))
-    tracker.log_videos({f"video/{level}": path for level, path in videos.items()}, step=step)
+    tracker.log_videos({video_key(level): path for level, path in videos.items()}, step=step)
 
 
 def _eval_seconds(results: dict[str, Any]) -> float:
-    return sum(h.get("eval/seconds", 0.0) for h in results["history"])
+    return sum(h.get(EVAL_SECONDS, 0.0) for h in results["history"])
 
 
 def _file_and_tracker(metric_files: MetricsFileAdapterFactory, tracker: Tracker):
@@ -373,13 +381,3 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return str(value)
-
-
-def format_success_table(results: dict[str, Any]) -> str:
-    rows = [f"{'level':<10}{'success':>9}{'return':>9}{'length':>8}"]
-    final = results.get("final", {})
-    for level in LEVELS:
-        if f"eval/{level}/success" in final:
-            rows.append(f"{level:<10}{final[f'eval/{level}/success']:>9.3f}{final[f'eval/{level}/return']:>9.2f}"
-                        f"{final[f'eval/{level}/length']:>8.1f}")
-    return "\n".join(rows)

@@ -21,6 +21,8 @@ from typing import Any
 from d3rlpy.logging import FileAdapterFactory, LoggerAdapter, LoggerAdapterFactory
 from d3rlpy.logging.file_adapter import FileAdapter
 
+from imagine_bench.metrics import EVAL, EVAL_TASKS, TRAIN, TRAIN_EPOCH, eval_key, train_key
+
 
 @dataclass(frozen=True)
 class RunLabels:
@@ -58,7 +60,7 @@ class Tracker:
 STEP_METRIC = "gradient_step"
 #: W&B lays out one panel section per key prefix (the part before the first ``/``). Per-task metrics go to their own
 #: section so that the ``eval`` section holds only the per-level curves; ``results.json`` keeps the ``eval/`` keys.
-TASK_SECTION = "eval_tasks"
+TASK_SECTION = EVAL_TASKS
 #: W&B rejects longer tags.
 MAX_TAG_LENGTH = 64
 
@@ -67,7 +69,7 @@ def wandb_key(key: str) -> str:
     """``[prefix/]eval/<level>/<task>/<metric>`` -> ``[prefix/]eval_tasks/<level>/<task>/<metric>``; every other key
     unchanged."""
     parts = key.split("/")
-    if len(parts) >= 4 and parts[-4] == "eval":
+    if len(parts) >= 4 and parts[-4] == EVAL:
         parts[-4] = TASK_SECTION
     return "/".join(parts)
 
@@ -118,8 +120,8 @@ class WandbTracker(Tracker):
         gradient step."""
         self._run.define_metric(STEP_METRIC, hidden=True)
         for level in levels:
-            self._run.define_metric(f"eval/{level}/success", step_metric=STEP_METRIC, summary="max,last")
-        for section in ("eval", TASK_SECTION, "train"):
+            self._run.define_metric(eval_key(level), step_metric=STEP_METRIC, summary="max,last")
+        for section in (EVAL, TASK_SECTION, TRAIN):
             self._run.define_metric(f"{section}/*", step_metric=STEP_METRIC)
 
     def log(self, metrics: dict[str, float], step: int) -> None:
@@ -155,10 +157,10 @@ class _TrackerAdapter(LoggerAdapter):
         self._pending = {}
 
     def write_metric(self, epoch: int, step: int, name: str, value: float) -> None:
-        self._pending[f"train/{name}"] = value
+        self._pending[train_key(name)] = value
 
     def after_write_metric(self, epoch: int, step: int) -> None:
-        self._tracker.log({**self._pending, "train/epoch": epoch}, step=step)
+        self._tracker.log({**self._pending, TRAIN_EPOCH: epoch}, step=step)
 
     def save_model(self, epoch: int, algo: Any) -> None:
         pass

@@ -23,7 +23,7 @@ from imagine_bench.data import store
 from imagine_bench.data.collect import collect_expert_rollouts
 from imagine_bench.data.rollouts import Rollouts
 from imagine_bench.domains import Domain, get_domain
-from imagine_bench.levels import check_level, uses_imaginary_data
+from imagine_bench.levels import Level
 from imagine_bench.paths import default_cache_dir
 
 # Bump when generation logic changes in a way that changes file contents.
@@ -93,7 +93,7 @@ def load_or_generate(path: Path, spec: dict[str, Any], generate) -> Rollouts:
 
 def load_datasets(
     domain: Domain | str,
-    level: str,
+    level: str | Level,
     *,
     horizon: int | None = None,
     real_episodes_per_task: int = 100,
@@ -107,7 +107,7 @@ def load_datasets(
     file for every level); imaginary = the ``imagination`` backend's rollouts of the level's tasks (required unless
     ``level="real"``), ``None`` for ``level="real"``."""
     domain = get_domain(domain) if isinstance(domain, str) else domain
-    check_level(level)
+    level = Level(level)
     horizon = int(horizon or domain.default_horizon)
     cache_dir = checked_cache_dir(cache_dir)
     common = {"domain": domain.name, "horizon": horizon, "seed": int(seed), "data_version": DATA_VERSION,
@@ -119,7 +119,7 @@ def load_datasets(
         dataset_path(cache_dir, real_spec), real_spec,
         lambda: collect_expert_rollouts(domain, "real", real_episodes_per_task, horizon, seed, progress=progress),
     )
-    if not uses_imaginary_data(level):
+    if not level.uses_imaginary_data:
         return real, None
 
     if imagination is None:

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from imagine_bench.levels import LEVELS, check_level
+from imagine_bench.levels import LEVELS, Level
 
 Action = Any  # np.ndarray for Box action spaces, int for Discrete ones
 
@@ -104,9 +104,9 @@ class Domain(ABC):
         return horizon
 
     # ----------------------------------------------------------------------------------------------------------------
-    def tasks(self, level: str) -> tuple[str, ...]:
-        check_level(level)
-        return tuple(self.level_tasks["real" if level == "rephrase" else level])
+    def tasks(self, level: str | Level) -> tuple[str, ...]:
+        """The tasks of ``level`` (``rephrase`` shares ``real``'s); an unknown level is an error."""
+        return tuple(self.level_tasks[Level(level).task_level])
 
     def all_tasks(self) -> tuple[str, ...]:
         seen: dict[str, None] = {}

@@ -38,6 +38,7 @@ from imagine_bench.domains import Domain
 from imagine_bench.evaluation.lanes import Lane, Lanes, LocalLanes
 from imagine_bench.evaluation.workers import WorkerLanes, resolve_workers
 from imagine_bench.language import InstructionEmbedder
+from imagine_bench.metrics import eval_key
 from imagine_bench.seeding import evaluation_seed
 
 Policy = Callable[[np.ndarray], np.ndarray]
@@ -187,20 +188,21 @@ class _Episode:
 
 
 def summarize(results: Sequence[EpisodeResult]) -> dict[str, float]:
-    """``eval/<level>/{success,return,length}`` and ``eval/<level>/<task>/{...}`` means.
+    """``eval/<level>/{success,return,length}`` and ``eval/<level>/<task>/{...}`` means (the names are defined in
+    :mod:`imagine_bench.metrics`).
 
     A level's numbers are means over its tasks' means, which equal the episode means because every task has the
     same number of episodes.
     """
-    groups: dict[str, list[EpisodeResult]] = defaultdict(list)
+    groups: dict[tuple[str, str | None], list[EpisodeResult]] = defaultdict(list)
     for r in results:
-        groups[f"eval/{r.level}"].append(r)
-        groups[f"eval/{r.level}/{r.task}"].append(r)
+        groups[(r.level, None)].append(r)
+        groups[(r.level, r.task)].append(r)
     metrics = {}
-    for prefix, rs in groups.items():
-        metrics[f"{prefix}/success"] = float(np.mean([r.success for r in rs]))
-        metrics[f"{prefix}/return"] = float(np.mean([r.episode_return for r in rs]))
-        metrics[f"{prefix}/length"] = float(np.mean([r.length for r in rs]))
+    for (level, task), rs in groups.items():
+        metrics[eval_key(level, "success", task)] = float(np.mean([r.success for r in rs]))
+        metrics[eval_key(level, "return", task)] = float(np.mean([r.episode_return for r in rs]))
+        metrics[eval_key(level, "length", task)] = float(np.mean([r.length for r in rs]))
     return metrics
 
 
