@@ -32,7 +32,7 @@ OmegaConf.register_new_resolver("pid", os.getpid, replace=True, use_cache=True)
 @hydra.main(version_base="1.3", config_path=CONFIGS, config_name="config")
 def main(cfg: DictConfig) -> float:
     # Imported here rather than at the top: evaluation worker processes are spawned, which re-imports this file, and
-    # they need neither torch nor d3rlpy (0.4 s and ~300 MB per worker instead of ~3 s and ~565 MB).
+    # they need neither torch nor d3rlpy (a worker then starts faster and smaller; README, "Costs").
     from imagine_bench.report import run_table
     from imagine_bench.runner import run, run_name
 

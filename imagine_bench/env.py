@@ -1,7 +1,7 @@
 """The Gymnasium environment every domain is seen through: one domain, one level, observation = state ++ instruction.
 
-Compared with upstream ImagineBench (sec. 2.3 and bugs 2, 18, 20, 37 of the reference notes): tasks are not cycled
-with a pointer that survives across evaluations; each ``reset`` draws the task and the instruction from the seeded
+Compared with upstream ImagineBench: tasks are not cycled with a pointer that starts at index 1 and survives across
+evaluations (which left some tasks unscored); each ``reset`` draws the task and the instruction from the seeded
 RNG unless ``options`` pin them, so an evaluator can ask for an exact (task, start seed, instruction) triple. Every
 phrasing of the level can be drawn, not only the first. ``terminated`` means the simulator judged the task solved;
 ``truncated`` means the horizon ran out (``domain.task_horizon``: multi-stage tasks may get a multiple of the configured

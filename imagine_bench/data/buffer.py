@@ -1,14 +1,14 @@
 """Training data for d3rlpy: flat arrays, index views for real vs imaginary, and a vectorised sampler.
 
 :class:`FlatReplayBuffer` is a d3rlpy ``ReplayBufferBase`` so ``algo.fit`` takes it directly. Compared with d3rlpy's
-stock buffer (one Python ``Transition`` per sampled index, ~2.8 ms per 256-batch) it gathers a whole batch with a few
+stock buffer (one Python ``Transition`` per sampled index) it gathers a whole batch with a few
 numpy index operations, and it draws an *exact* number of imaginary transitions per batch when ``imaginary_share``
 is set (d3rlpy's ``MixedReplayBuffer`` draws the mix per transition; upstream ImagineBench had no knob at all).
 
 Semantics match d3rlpy's ``BasicTransitionPicker``: ``interval`` is always 1 (so TD targets use gamma; upstream set
-``interval = terminal``, i.e. gamma**0 = 1, bug 32); a terminal transition gets a zero next observation and zero next
-action; an episode cut by the time limit is *not* terminal and its last transition bootstraps from the stored final
-state (bug 33 marked every episode terminal).
+``interval = terminal``, i.e. gamma**0 = 1: undiscounted targets); a terminal transition gets a zero next observation
+and zero next action; an episode cut by the time limit is *not* terminal and its last transition bootstraps from the
+stored final state (upstream marked every episode terminal).
 
 Instructions are stored once: each transition keeps an int32 index into a table of unique instruction embeddings,
 and the observation ``state ++ embedding`` is assembled per batch, so memory per stored transition does not depend

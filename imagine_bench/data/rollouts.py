@@ -3,7 +3,7 @@
 Episodes are stored back to back. Episode ``i`` owns transitions ``starts[i] : starts[i] + lengths[i]`` and states
 ``starts[i] + i : starts[i] + i + lengths[i] + 1``: every episode keeps its final state, so the last transition of an
 episode cut by the time limit still has a next state and can bootstrap. (d3rlpy drops that transition; upstream
-ImagineBench marked it terminal with a zero next state, bug 33.)
+ImagineBench marked it terminal with a zero next state.)
 
 The instruction is stored once per episode as an index into ``instructions``; embeddings are looked up on demand,
 so memory per stored step does not grow with the embedding size (upstream stored a 768-d vector in every step).

@@ -3,7 +3,7 @@
 The plan (which task, which start state, which phrasing) depends only on the domain, the level, the number of
 episodes per task and ``eval_seed``, never on the training seed, so every run is scored on exactly the same
 episodes, and every task of a level gets the same number of them. (Upstream cycled a pointer that persisted across
-evaluations, so with 10 episodes and 12-13 tasks some tasks were never scored: bug 37.)
+evaluations, so with 10 episodes and 12-13 tasks some tasks were never scored.)
 
 Batched stepping: every (level, task) pair is a *lane* with its own environment and simulator (so memory is the same
 as a sequential evaluator's); up to ``in_flight`` lanes run an episode at the same time and the policy is called once
@@ -12,14 +12,14 @@ never counted twice; results come back in plan order. Each lane's simulator is d
 so the per-episode results do not depend on ``in_flight`` or on where the lanes run (tested).
 
 Worker processes (``workers``): batching the policy call alone does not pay on Meta-World, where one simulator step
-costs ~1.0-1.4 ms (MuJoCo plus Meta-World's Python reward code) against ~0.17 ms for a batch-1 policy call; batched
-in-process evaluation measured 0.9-1.3x the sequential episodes/s. So the simulators run in ``workers`` spawned
+(MuJoCo plus Meta-World's Python reward code) costs several times a batch-1 policy call (README, "Costs"). So the
+simulators run in ``workers`` spawned
 processes (:mod:`.workers`) while this process keeps the policy and the instruction embedder: a lane is placed on the
 worker running the fewest lanes when it starts its first episode and stays there (Meta-World builds a simulator
 slowly, so each is built once), and every step sends each worker *one* message with the actions of all its running
 lanes, to every worker before receiving any reply, so the workers step concurrently. Gymnasium's ``AsyncVectorEnv``
-keeps one env per worker and exchanges messages per env and step: on 2 cores it stepped 10 Meta-World envs at 0.8x
-the rate of one process; here a message carries all of a worker's lanes, and workers poll briefly for the next one
+keeps one env per worker and exchanges messages per env and step, which made it slower than one process on two
+cores; here a message carries all of a worker's lanes, and workers poll briefly for the next one
 (:data:`.workers.SPIN_S`). ``benchmarks/eval_throughput.py`` measures the three ways (sequential, batched in-process,
 batched with workers).
 """

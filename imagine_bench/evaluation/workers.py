@@ -30,11 +30,10 @@ from imagine_bench.domains import Domain, domain_classes, get_domain
 from imagine_bench.evaluation.lanes import Lane, LaneFailure, Lanes, LocalLanes, Start, StepBatch
 
 #: How long a worker busy-polls (yielding the CPU between polls) for its next request before it blocks. The gap
-#: between two steps is the main process's policy call plus the other workers' remaining work, ~1-3 ms on Meta-World;
-#: a worker that blocked through it takes ~0.2-0.4 ms to wake and then steps its simulators slower (its vCPU halted,
-#: caches cold). Measured on a 2-vCPU VM, 2 workers, 10 episodes in flight: 1.3x the sequential episodes/s when
-#: blocking at once, 1.6-1.7x with 3-12 ms of polling. Between evaluations a worker blocks after this long, so an idle
-#: pool costs no CPU.
+#: between two steps is the main process's policy call plus the other workers' remaining work, a few milliseconds on
+#: Meta-World; a worker that blocked through it is slow to wake and then steps its simulators slower (its CPU halted,
+#: caches cold), so polling a little longer than the gap pays (the measurements are in the README's "Costs"). Between
+#: evaluations a worker blocks after this long, so an idle pool costs no CPU.
 SPIN_S = 0.005
 
 #: ``auto`` stays at or below this many workers: each step the main process makes the policy call and exchanges a

@@ -94,7 +94,7 @@ def test_positions_are_fresh_before_every_push(table):
         table.push(int(action))
         np.testing.assert_array_equal(table.last_push_start, xy_before[ball] - simulator.PUSH_OFFSET * direction)
     # After a push in open space the ball still moves, so MuJoCo's body position (computed before the last
-    # integration) lags behind qpos; a push planned from it would start in the wrong place (upstream bug 4).
+    # integration) lags behind qpos; a push planned from it would start in the wrong place (upstream's first push did).
     table.place(state_of(SPREAD))
     table.push(2 * 8 + 0)
     green = table.model.body(layout.COLOURS[2]).id

@@ -80,7 +80,7 @@ def test_state_matches_halfcheetah_v5_and_displacement_is_consistent():
     ref_obs, _ = reference.reset(seed=3)
     assert state.dtype == np.float32 and state.shape == (24,) and goal.shape == (0,)
     np.testing.assert_allclose(state[L.OBS], ref_obs, atol=1e-6)
-    # reset: no step taken yet, so no displacement of any kind (upstream put the absolute x here: bug 28)
+    # reset: no step taken yet, so no displacement of any kind (upstream put the absolute x here at reset)
     for name in ("dx", "disp", "disp_max", "disp_min", "elapsed"):
         assert L.field(state, name) == 0.0, name
     rng = np.random.default_rng(0)
@@ -200,7 +200,7 @@ def test_there_and_back_checks_the_order():
 
 
 def test_standing_still_or_flailing_in_place_solves_nothing():
-    """Upstream's jump-backward succeeded at step 5 and jump-in-place at step 15 with zero actions (bug 30)."""
+    """Upstream's jump-backward succeeded at step 5 and jump-in-place at step 15 with zero actions: its jump tests only read the displacement's sign."""
     rng = np.random.default_rng(1)
     for task in TASKS:
         sim = DOMAIN.make_simulator(task, 200)
@@ -325,7 +325,7 @@ def test_instruction_counts_and_rephrase_disjointness():
 
 
 def test_jump_directions_are_not_swapped():
-    """Upstream had the jump-forward and jump-backward lists swapped (bug 27)."""
+    """Upstream had the jump-forward and jump-backward phrasing lists swapped."""
     forward_words = ("forward", "forwards", "ahead", "front")
     backward_words = ("backward", "backwards", "back", "rear", "behind")
     for level in ("real", "rephrase"):

@@ -74,10 +74,11 @@ Instructions (:mod:`.instructions`)
     ones; the rephrase level draws from all of them), 11 phrasings per novel task. Slots carry this episode's colours
     and object names.
 
-Compared with upstream ImagineBench (reference notes sec. 5 and bugs 16-20): ``open-then-pick-up`` can succeed
-(bug 16); non-target colours are redrawn every episode and each training task varies its target per episode
-(bug 17); rephrase evaluation uses every held-out phrasing (bug 18, in :mod:`imagine_bench.env`); start states that
-already satisfy the goal are rejected (bug 19); tasks are drawn per episode, not cycled from index 1 (bug 20). The
+Compared with upstream ImagineBench: ``open-then-pick-up`` can succeed (upstream's test inverted a None check and
+never passed); non-target colours are redrawn every episode and each training task varies its target per episode
+(upstream froze the colours after the first reset and fixed each training task's target); rephrase evaluation uses
+every held-out phrasing, not only the first (in :mod:`imagine_bench.env`); start states that already satisfy the goal
+are rejected; tasks are drawn per episode, not cycled from index 1. The
 room has one door in any of its four walls instead of a fixed east wall, the novel tasks have experts (upstream had
 none), and there is no second room.
 """

@@ -2,7 +2,7 @@
 
 * ``TRAINING[task]``: the phrasings of the four training tasks at level ``real`` (20+ each; the offline data uses them).
 * ``REPHRASE[task]``: held-out phrasings of the same tasks for level ``rephrase`` (10+ each, none shared with
-  ``TRAINING``); the rephrase level draws from all of them, not only the first (upstream bug 18).
+  ``TRAINING``); the rephrase level draws from all of them, not only the first (as upstream did).
 * ``NOVEL[task]``: phrasings of the easy and hard tasks (10+ each).
 
 Slots: ``{color} {object}`` name the target (go-to, pick-up) or the item to move (put-next); ``{color2} {object2}``

@@ -28,14 +28,17 @@ Domain at a glance
 * Evaluation: the shared evaluator draws a fixed seeded plan of (task, start seed, instruction index); ``reset(seed)``
   alone determines the start state and the goal, so every run meets the same episodes.
 
-Decisions (compared with upstream, see the reference notes' Ball bugs 4-10)
+Decisions (compared with upstream's Ball environment)
 ---------------------------------------------------------------------------
-* Pushes start from the ball's current position (bug 4); every test judges the ten coordinates (bug 5); rewards are
-  computed on the post-step state (bug 6); ``terminated`` is a bool (bug 8); the reward pays the documented +100 at
-  success and is direction-aware (bug 9); evaluation episodes are a fixed seeded set (bug 10).
-* ``easy`` (bug 7): the upstream STILL goal is dropped; a push goal is judged on the state only (the named ball has
-  moved at least 0.1 in the named direction, within 60 degrees of it) and the episode ends when that holds, not after
-  one step; a wrong push can therefore be repaired within the horizon. Push goals into a wall are not drawn.
+* Pushes start from the ball's current position (upstream's first push read stale positions); every test judges the
+  ten coordinates (upstream's ORDER test crashed on the goal marks it was handed too); rewards are computed on the
+  post-step state (upstream's lagged a step); ``terminated`` is a bool (not a one-element array); the reward pays the
+  documented +100 at success and is direction-aware (upstream's ignored the direction and never paid the bonus);
+  evaluation episodes are a fixed seeded set (upstream drew test episodes with replacement at every reset).
+* ``easy`` (upstream's STILL goals crashed and every easy episode lasted one step): the STILL goal is dropped; a push
+  goal is judged on the state only (the named ball has moved at least 0.1 in the named direction, within 60 degrees
+  of it) and the episode ends when that holds, not after one step; a wrong push can therefore be repaired within the
+  horizon. Push goals into a wall are not drawn.
 * Start states where the goal already holds are rejected (for the relation families: where any listed relation holds).
   Multi-relation goals are drawn so they can be met together (distinct ball pairs, no cycle, no ball asked to hold two
   neighbours in one sector).

@@ -1,14 +1,13 @@
 """The CLEVR-Robot table scene on the official ``mujoco`` bindings (the MJCF and the push) and :class:`ClevrSimulator`.
 
-Physical constants follow the upstream scene (google-research/clevr_robot_env, as summarised in the project's reference
-notes, section B): five rubber spheres of radius 0.13 and density 1 on a plane at z = -0.325, four invisible walls
+Physical constants follow the upstream scene (google-research/clevr_robot_env): five rubber spheres of radius 0.13 and density 1 on a plane at z = -0.325, four invisible walls
 that stop the balls but not the pusher, a point-mass pusher (radius 0.05) on two slide joints driven by two motors,
 timestep 0.01 with the Euler integrator. The MJCF is written here from those numbers, built once per simulator, and
 reused: a reset only writes ball positions into ``qpos``.
 
 The push primitive (action ``a`` in ``[0, 40)``): ball ``a // 8`` and direction ``PUSH_DIRECTIONS[a % 8]``. The pusher
 is placed ``0.15 * direction`` behind the ball's *current* centre (read from ``qpos``, which ``mj_step`` keeps up to
-date; the upstream env read a cached scene graph or the body positions of the previous substep, bug 4 of the notes),
+date; the upstream env read a cached scene graph, so its first push after a reset started from stale positions),
 its velocity is zeroed, the transient solver state is cleared the way dm_control's reset context did (``mj_resetData``,
 then the positions and velocities are written back and ``mj_forward`` runs), and the motors apply ``direction`` for 40
 substeps (0.4 s). Ball velocities carry over from one push to the next, as upstream.

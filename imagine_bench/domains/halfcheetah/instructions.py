@@ -3,7 +3,7 @@
 ``real`` holds the training phrasings of the four training tasks (22 each); ``rephrase`` holds 12 held-out
 paraphrases per training task, disjoint from the training ones and built on other verbs (gallop, dash, scamper,
 hurry for running; leap, hop, spring, bound, vault for jumping); ``easy`` and ``hard`` hold 12 phrasings per novel
-task. Upstream ImagineBench had the jump-forward and jump-backward lists swapped (bug 27); here every phrasing is
+task. Upstream ImagineBench had the jump-forward and jump-backward lists swapped; here every phrasing is
 tied to its task and the tests check the direction words.
 """
 

@@ -12,7 +12,7 @@ field             index    content
                            (0 torso height offset ``rootz`` in m, 1 torso pitch ``rooty`` in rad, 2-7 the six joint
                            angles, 8 forward velocity in m/s, 9 vertical velocity, 10 pitch rate, 11-16 joint rates)
 ``dx``            17       forward displacement of the torso over the last control step (m); 0 right after reset,
-                           because no step has been taken yet (upstream put the absolute x there at reset: bug 28)
+                           because no step has been taken yet (upstream put the absolute x there at reset)
 ``disp``          18       net forward displacement since reset (m): the running sum of ``dx``
 ``disp_max``      19       largest ``disp`` so far (m, >= 0: reset counts as 0)
 ``disp_min``      20       smallest ``disp`` so far (m, <= 0)

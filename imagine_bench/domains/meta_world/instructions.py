@@ -4,7 +4,7 @@
 * ``REPHRASE``: 10 held-out phrasings per training task (level ``rephrase``), indirect and conversational, sharing no
   string with any training phrasing.
 * ``EASY`` / ``HARD``: 10 phrasings per novel task. Every make-coffee phrasing names both the mug and the button /
-  brewing step (upstream's only talked about placing the mug, bug 14).
+  brewing step (upstream's only talked about placing the mug).
 
 No list contains a duplicate (tested).
 """

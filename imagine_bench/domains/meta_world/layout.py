@@ -2,8 +2,8 @@
 
 Every task writes into the same vector, so an object that a novel task needs (a wall, a nail, a lock on a door that
 also has a handle) always has a place, and a slot that a task's scene does not contain stays exactly zero. There is no
-random distractor noise (upstream bug 13), and the previous-frame hand is kept so that the hand velocity can be read
-off the state (upstream bug 15).
+random distractor noise (upstream resampled a distractor entity every step), and the previous-frame hand is kept so
+that the hand velocity can be read off the state (upstream dropped the previous frame).
 
 =================  =======  ============================================================================================
 slot               indices  content
