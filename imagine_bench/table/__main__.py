@@ -11,6 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from omegaconf import DictConfig
+
 from imagine_bench.table.execute import command_line, load_table, pending_cells, run_cells
 from imagine_bench.table.grid import Cell, expand
 
@@ -41,8 +43,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     cells = expand(table, action_kinds())
     output = Path(table.output)
     if args.command == "render":
-        from imagine_bench.table.render import render
-
         print(f"wrote {render(table, cells, command_line(argv))}")
         return 0
     pending = list(cells) if args.rerun else pending_cells(cells, output)
@@ -60,6 +60,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if failed:
         print(f"{len(failed)} cells failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def render(table: DictConfig, cells: Sequence[Cell], command: str) -> Path:
+    """Write ``README.md``, ``table.csv`` and ``figures/`` under the table's output folder; return the README path.
+    (Here rather than in :mod:`.render`, which :mod:`.figures` builds on: the figures need the rendered rows.)"""
+    from imagine_bench.table import figures
+    from imagine_bench.table.execute import write_text
+    from imagine_bench.table.render import collect, csv_text, readme_text, update_project_readme
+
+    output = Path(table.output)
+    collected = collect(cells, output)
+    figure_paths = figures.draw_all(collected, output / "figures")
+    write_text(output / "table.csv", csv_text(collected))
+    readme = output / "README.md"
+    write_text(readme, readme_text(table, cells, collected, figure_paths, command))
+    if table.get("project_readme"):
+        update_project_readme(Path(table.project_readme), table, cells, collected, figure_paths)
+    return readme
 
 
 def status_text(cells: Sequence[Cell], pending: Sequence[Cell]) -> str:

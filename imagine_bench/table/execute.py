@@ -27,15 +27,12 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from imagine_bench.metrics import eval_key, parse_eval_key
+from imagine_bench.paths import configs_dir
 from imagine_bench.table.grid import Cell
 
 PACKAGES = ("imagine-bench", "torch", "d3rlpy", "numpy", "gymnasium", "mujoco", "metaworld", "minigrid", "hydra-core",
             "transformers")
-
-
-def configs_dir() -> Path:
-    """The ``configs/`` folder of this checkout."""
-    return Path(__file__).resolve().parents[2] / "configs"
 
 
 def load_table(name: str, overrides: Sequence[str] = ()) -> DictConfig:
@@ -135,11 +132,10 @@ def summarize_cell(cell: Cell, table_name: str, results: dict[str, Any], cost: d
         "domain": cell.domain, "algo": cell.algo, "algo_class": _algo_class(algo_cfg, cell.domain),
         "condition": cell.condition.name, "level": cell.condition.level, "backend": cell.condition.backend,
         "seed": cell.seed, "steps": cell.steps, "eval_interval": cell.interval, "eval_levels": levels,
-        "success": {lv: final[f"eval/{lv}/success"] for lv in levels if f"eval/{lv}/success" in final},
-        "return": {lv: final[f"eval/{lv}/return"] for lv in levels if f"eval/{lv}/return" in final},
+        "success": {lv: final[eval_key(lv)] for lv in levels if eval_key(lv) in final},
+        "return": {lv: final[eval_key(lv, "return")] for lv in levels if eval_key(lv, "return") in final},
         "per_task": _per_task(final, levels),
-        "history": [{"step": h["step"], "success": {lv: h[f"eval/{lv}/success"] for lv in levels
-                                                    if f"eval/{lv}/success" in h}}
+        "history": [{"step": h["step"], "success": {lv: h[eval_key(lv)] for lv in levels if eval_key(lv) in h}}
                     for h in results.get("history", [])],
         "data": _data_sizes(results.get("data")),
         **cost, "timing": results.get("timing", {}),
@@ -162,9 +158,9 @@ def _algo_class(algo_cfg: dict[str, Any], domain: str) -> str | None:
 def _per_task(final: dict[str, float], levels: Sequence[str]) -> dict[str, dict[str, float]]:
     per_task: dict[str, dict[str, float]] = {lv: {} for lv in levels}
     for key, value in final.items():
-        parts = key.split("/")
-        if len(parts) == 4 and parts[0] == "eval" and parts[3] == "success" and parts[1] in per_task:
-            per_task[parts[1]][parts[2]] = value
+        parsed = parse_eval_key(key)
+        if parsed and parsed.task is not None and parsed.stat == "success" and parsed.level in per_task:
+            per_task[parsed.level][parsed.task] = value
     return per_task
 
 

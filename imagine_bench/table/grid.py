@@ -14,7 +14,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from imagine_bench.levels import LEVELS, check_level
+from imagine_bench.levels import LEVELS, Level
 
 REAL_ONLY = "real"
 
@@ -29,7 +29,7 @@ class Condition:
     @classmethod
     def parse(cls, text: str) -> Condition:
         level, _, backend = text.partition("/")
-        check_level(level)
+        Level(level)  # an unknown level is an error
         if level == REAL_ONLY:
             if backend:
                 raise ValueError(f"condition {text!r}: level=real trains on real data only and takes no backend")

@@ -111,9 +111,9 @@ def domain_table(collected: Collected, domain: str) -> str:
 
 
 def cell_levels(cell: Cell) -> tuple[str, ...]:
-    from imagine_bench.levels import evaluation_levels
+    from imagine_bench.levels import Level
 
-    return evaluation_levels(cell.condition.level)
+    return Level(cell.condition.level).evaluation_levels()
 
 
 def headline_rows(collected: Collected, algo: str = HEADLINE_ALGO) -> list[dict[str, Any]]:
@@ -224,22 +224,6 @@ def _condition_label(condition: str) -> str:
 
 def _backend_label(backend: str) -> str:
     return "real only" if backend == "real" else backend
-
-
-def render(table: DictConfig, cells: Sequence[Cell], command: str) -> Path:
-    """Write ``README.md``, ``table.csv`` and ``figures/`` under the table's output folder; return the README path."""
-    from imagine_bench.table import figures
-    from imagine_bench.table.execute import write_text
-
-    output = Path(table.output)
-    collected = collect(cells, output)
-    figure_paths = figures.draw_all(collected, output / "figures")
-    write_text(output / "table.csv", csv_text(collected))
-    readme = output / "README.md"
-    write_text(readme, readme_text(table, cells, collected, figure_paths, command))
-    if table.get("project_readme"):
-        update_project_readme(Path(table.project_readme), table, cells, collected, figure_paths)
-    return readme
 
 
 BLOCK_START, BLOCK_END = "<!-- reference-results:start -->", "<!-- reference-results:end -->"
