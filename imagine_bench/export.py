@@ -33,7 +33,6 @@ from imagine_bench.data.rollouts import Rollouts
 from imagine_bench.language import InstructionEmbedder
 
 POLICY_SUFFIXES = {"torchscript": ".pt", "onnx": ".onnx"}
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 
 # ------------------------------------------------------------------------------------------------------------ policy
@@ -171,14 +170,13 @@ def minari_from_config(overrides: Sequence[str], dataset_id: str | None, sources
     from imagine_bench.data import load_datasets
     from imagine_bench.domains import get_domain
     from imagine_bench.language import CachedEmbedder
-    from imagine_bench.levels import uses_imaginary_data
+    from imagine_bench.levels import Level
+    from imagine_bench.paths import configs_dir
 
-    if not CONFIGS.is_dir():
-        raise SystemExit(f"the Hydra configs are not at {CONFIGS}; run from a source checkout of imagine_bench")
-    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
+    with initialize_config_dir(config_dir=str(configs_dir()), version_base="1.3"):
         cfg = compose("config", overrides=list(overrides))
-    domain, level = get_domain(cfg.env.name), cfg.level.name
-    imagination = instantiate(cfg.imagination) if uses_imaginary_data(level) else None
+    domain, level = get_domain(cfg.env.name), Level(cfg.level.name)
+    imagination = instantiate(cfg.imagination) if level.uses_imaginary_data else None
     real, imaginary = load_datasets(
         domain, level, horizon=cfg.env.horizon, real_episodes_per_task=cfg.data.real_episodes_per_task,
         imaginary_episodes_per_task=cfg.data.imaginary_episodes_per_task, imagination=imagination,

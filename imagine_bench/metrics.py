@@ -6,7 +6,8 @@ them, the W&B tracker receives them and the report reads them back from ``result
 * ``eval/seconds``: the wall time of one evaluation;
 * ``train/<name>``: d3rlpy's per-epoch training metrics (losses, timings) and ``train/epoch``;
 * ``final/<key>``: the W&B run summary, the last evaluation's ``eval/...`` metrics;
-* ``eval_tasks/<level>/<task>/<stat>``: where W&B files the per-task keys (its own panel section).
+* ``eval_tasks/<level>/<task>/<stat>``: where W&B files the per-task keys (its own panel section);
+* ``video/<level>``: the final policy's evaluation videos (``eval.video=true``).
 
 Adding a statistic means adding it to :data:`EPISODE_STATS` (and computing it in ``evaluation.summarize``).
 """
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-EVAL, TRAIN, FINAL = "eval", "train", "final"
+EVAL, TRAIN, FINAL, VIDEO = "eval", "train", "final", "video"
 EVAL_TASKS = "eval_tasks"  # the W&B section the per-task keys are filed under (imagine_bench.tracking.wandb_key)
 EPISODE_STATS: tuple[str, ...] = ("success", "return", "length")
 EVAL_SECONDS = f"{EVAL}/seconds"
@@ -33,6 +34,11 @@ def train_key(name: str) -> str:
 
 def final_key(key: str) -> str:
     return f"{FINAL}/{key}"
+
+
+def video_key(level: str) -> str:
+    """The W&B key of a level's evaluation video."""
+    return f"{VIDEO}/{level}"
 
 
 class EvalKey(NamedTuple):

@@ -104,7 +104,7 @@ def test_the_data_layer_knows_no_imagination_backend():
 
 
 def test_domains_build_only_on_the_bottom_layer():
-    allowed = (f"{PACKAGE}.domains", f"{PACKAGE}.levels", f"{PACKAGE}.seeding")
+    allowed = (f"{PACKAGE}.domains", f"{PACKAGE}.levels", f"{PACKAGE}.seeding", f"{PACKAGE}.rendering")
     for module, targets in import_graph().items():
         if module.startswith(f"{PACKAGE}.domains"):
             assert all(t.startswith(allowed) for t in targets), (module, sorted(targets))

@@ -24,19 +24,16 @@ from typing import Any
 import numpy as np
 from d3rlpy.constants import ActionSpace
 from d3rlpy.dataset import (
-    BasicTrajectorySlicer,
-    BasicTransitionPicker,
     DatasetInfo,
-    Episode,
-    InfiniteBuffer,
-    ReplayBuffer,
     ReplayBufferBase,
     Signature,
     Transition,
     TransitionMiniBatch,
 )
 
-from imagine_bench.data.rollouts import Rollouts, concatenate
+from imagine_bench.data.rollouts import (  # noqa: F401  (the d3rlpy conversions are also reached from here)
+    Rollouts, concatenate, to_d3rlpy_episodes, to_d3rlpy_replay_buffer,
+)
 from imagine_bench.language import InstructionEmbedder
 
 
@@ -278,36 +275,3 @@ class FlatReplayBuffer(ReplayBufferBase):
     @property
     def trajectory_slicer(self) -> Any:
         return self._unsupported("trajectory slicers")
-
-
-def to_d3rlpy_episodes(rollouts: Rollouts, embedder: InstructionEmbedder) -> list[Episode]:
-    """d3rlpy ``Episode`` objects with the embedding copied into every observation (the upstream-style layout).
-
-    A time-out episode keeps its final state as an extra observation with a zero action, so d3rlpy (which drops the
-    last step of non-terminal episodes) yields exactly the same transitions as :class:`FlatReplayBuffer`.
-    """
-    embeddings = embedder.embed(rollouts.instructions)
-    episodes = []
-    for i in range(rollouts.n_episodes):
-        steps, states = rollouts.episode_slice(i)
-        terminated = bool(rollouts.terminated[i])
-        obs_states = rollouts.states[states][:-1] if terminated else rollouts.states[states]
-        emb = np.broadcast_to(embeddings[rollouts.instruction_ids[i]], (len(obs_states), embedder.dim))
-        actions = rollouts.actions[steps].astype(np.float32).reshape(len(rollouts.actions[steps]), -1)
-        rewards = rollouts.rewards[steps].reshape(-1, 1)
-        if not terminated:
-            actions = np.concatenate([actions, np.zeros_like(actions[:1])])
-            rewards = np.concatenate([rewards, np.zeros_like(rewards[:1])])
-        episodes.append(Episode(
-            observations=np.concatenate([obs_states, emb], axis=1).astype(np.float32),
-            actions=actions, rewards=rewards.astype(np.float32), terminated=terminated,
-        ))
-    return episodes
-
-
-def to_d3rlpy_replay_buffer(rollouts: Rollouts, embedder: InstructionEmbedder) -> ReplayBuffer:
-    """d3rlpy's stock ``ReplayBuffer`` over the same transitions (reference semantics and benchmarks)."""
-    return ReplayBuffer(
-        InfiniteBuffer(), episodes=to_d3rlpy_episodes(rollouts, embedder),
-        transition_picker=BasicTransitionPicker(), trajectory_slicer=BasicTrajectorySlicer(),
-    )

@@ -166,8 +166,6 @@ class Rollouts:
         instruction embedding``: solved episodes end in a terminal, timed-out ones keep their last transition and
         bootstrap from the final state (the same transitions :class:`~imagine_bench.data.buffer.FlatReplayBuffer`
         samples, field by field; tested)."""
-        from imagine_bench.data.buffer import to_d3rlpy_replay_buffer
-
         return to_d3rlpy_replay_buffer(self, embedder)
 
 
@@ -235,4 +233,42 @@ def concatenate(parts: Sequence[Rollouts]) -> Rollouts:
         terminated=cat("terminated"), task_ids=np.concatenate(task_ids), instruction_ids=np.concatenate(instr_ids),
         goals=cat("goals"), success=cat("success"), tasks=list(tasks), instructions=list(instructions),
         metadata={"parts": [p.metadata for p in parts]},
+    )
+
+
+def to_d3rlpy_episodes(rollouts: Rollouts, embedder: InstructionEmbedder) -> list[Any]:
+    """d3rlpy ``Episode`` objects with the embedding copied into every observation (the upstream-style layout).
+
+    A time-out episode keeps its final state as an extra observation with a zero action, so d3rlpy (which drops the
+    last step of non-terminal episodes) yields exactly the same transitions as
+    :class:`~imagine_bench.data.buffer.FlatReplayBuffer`.
+    """
+    from d3rlpy.dataset import Episode
+
+    embeddings = embedder.embed(rollouts.instructions)
+    episodes = []
+    for i in range(rollouts.n_episodes):
+        steps, states = rollouts.episode_slice(i)
+        terminated = bool(rollouts.terminated[i])
+        obs_states = rollouts.states[states][:-1] if terminated else rollouts.states[states]
+        emb = np.broadcast_to(embeddings[rollouts.instruction_ids[i]], (len(obs_states), embedder.dim))
+        actions = rollouts.actions[steps].astype(np.float32).reshape(len(rollouts.actions[steps]), -1)
+        rewards = rollouts.rewards[steps].reshape(-1, 1)
+        if not terminated:
+            actions = np.concatenate([actions, np.zeros_like(actions[:1])])
+            rewards = np.concatenate([rewards, np.zeros_like(rewards[:1])])
+        episodes.append(Episode(
+            observations=np.concatenate([obs_states, emb], axis=1).astype(np.float32),
+            actions=actions, rewards=rewards.astype(np.float32), terminated=terminated,
+        ))
+    return episodes
+
+
+def to_d3rlpy_replay_buffer(rollouts: Rollouts, embedder: InstructionEmbedder) -> Any:
+    """d3rlpy's stock ``ReplayBuffer`` over the same transitions (reference semantics and benchmarks)."""
+    from d3rlpy.dataset import BasicTrajectorySlicer, BasicTransitionPicker, InfiniteBuffer, ReplayBuffer
+
+    return ReplayBuffer(
+        InfiniteBuffer(), episodes=to_d3rlpy_episodes(rollouts, embedder),
+        transition_picker=BasicTransitionPicker(), trajectory_slicer=BasicTrajectorySlicer(),
     )
