@@ -14,8 +14,10 @@ import numpy as np
 import pytest
 
 from imagine_bench.data import DatasetError, load_datasets, store
+from imagine_bench.imagination import ScriptedImagination
 from imagine_bench.language import CachedEmbedder, HashingEmbedder
-from imagine_bench.language.embedders import EmbeddingCacheError, default_cache_dir
+from imagine_bench.language.embedders import EmbeddingCacheError
+from imagine_bench.paths import default_cache_dir
 from imagine_bench.storage import atomic_write
 
 SMALL = {"real_episodes_per_task": 2, "imaginary_episodes_per_task": 2, "progress": False}
@@ -26,11 +28,11 @@ def _files(cache, domain="toy"):
 
 
 def test_imaginary_file_under_the_real_name_is_refused(tmp_path):
-    load_datasets("toy", "hard", cache_dir=tmp_path, **SMALL)
+    load_datasets("toy", "hard", imagination=ScriptedImagination(), cache_dir=tmp_path, **SMALL)
     files = _files(tmp_path)
     shutil.copyfile(files["imaginary-hard-scripted"], files["real"])
     with pytest.raises(DatasetError) as info:
-        load_datasets("toy", "hard", cache_dir=tmp_path, **SMALL)
+        load_datasets("toy", "hard", imagination=ScriptedImagination(), cache_dir=tmp_path, **SMALL)
     message = str(info.value)
     assert str(files["real"]) in message and "kind: file has 'imaginary', requested 'real'" in message
     assert "backend.backend" in message
@@ -80,27 +82,27 @@ def test_absurd_or_non_finite_data_is_not_cached(tmp_path):
 
 
 def test_a_complete_cache_is_read_without_taking_the_lock(tmp_path, monkeypatch):
-    load_datasets("toy", "hard", cache_dir=tmp_path, **SMALL)
+    load_datasets("toy", "hard", imagination=ScriptedImagination(), cache_dir=tmp_path, **SMALL)
     import imagine_bench.data.cache as cache
 
     def no_write_access(*args, **kwargs):
         raise PermissionError("read-only cache")
 
     monkeypatch.setattr(cache, "FileLock", no_write_access)
-    real, imaginary = load_datasets("toy", "hard", cache_dir=tmp_path, **SMALL)
+    real, imaginary = load_datasets("toy", "hard", imagination=ScriptedImagination(), cache_dir=tmp_path, **SMALL)
     assert real.n_episodes and imaginary.n_episodes
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
 def test_a_read_only_complete_cache_works(tmp_path):
-    load_datasets("toy", "hard", cache_dir=tmp_path, **SMALL)
+    load_datasets("toy", "hard", imagination=ScriptedImagination(), cache_dir=tmp_path, **SMALL)
     embedder = CachedEmbedder(HashingEmbedder(16), tmp_path)
     embedder.embed(["go left", "go right"])
     modes = {p: p.stat().st_mode for p in tmp_path.rglob("*")}
     try:
         for p in [*modes, tmp_path]:
             p.chmod(0o555 if p.is_dir() else 0o444)
-        load_datasets("toy", "hard", cache_dir=tmp_path, **SMALL)
+        load_datasets("toy", "hard", imagination=ScriptedImagination(), cache_dir=tmp_path, **SMALL)
         CachedEmbedder(HashingEmbedder(16), tmp_path).embed(["go left"])
     finally:
         tmp_path.chmod(0o755)

@@ -123,7 +123,8 @@ def load_datasets(
         return real, None
 
     if imagination is None:
-        raise ValueError(f"level {level!r} trains on imaginary data: pass an imagination backend (imagination=...)")
+        raise ValueError(f"level {str(level)!r} trains on imaginary data: pass an imagination backend "
+                         "(imagination=...)")
     backend = imagination.settings()
     if imagination.grounded_on_real:
         backend["real_episodes_per_task"] = int(real_episodes_per_task)  # which real dataset it learned from
