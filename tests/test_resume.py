@@ -143,10 +143,11 @@ def test_under_submitit_its_requeue_exit_is_recorded_as_preempted(compose_cfg, t
 def test_sampler_state_continues_the_batch_sequence(cache_dir, prefetch):
     from imagine_bench.data import load_datasets
     from imagine_bench.data.buffer import FlatReplayBuffer
+    from imagine_bench.imagination import ScriptedImagination
     from imagine_bench.language import HashingEmbedder
 
-    real, imaginary = load_datasets("toy", "hard", real_episodes_per_task=2, imaginary_episodes_per_task=2,
-                                    cache_dir=cache_dir, progress=False)
+    real, imaginary = load_datasets("toy", "hard", imagination=ScriptedImagination(), real_episodes_per_task=2,
+                                    imaginary_episodes_per_task=2, cache_dir=cache_dir, progress=False)
 
     def buffer():
         return FlatReplayBuffer(real, imaginary, HashingEmbedder(8), imaginary_share=0.5, seed=3, prefetch=prefetch)
