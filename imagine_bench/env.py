@@ -147,8 +147,21 @@ class ImagineBenchEnv(gym.Env):
         if level.uses_imaginary_data and settings.get("imagination") is None:
             from imagine_bench.imagination import ScriptedImagination
 
-            settings["imagination"] = ScriptedImagination()  # the configs' default backend (imagination=scripted)
+            # The configs' default backend (imagination=scripted), with the domain's calibrated error model.
+            settings["imagination"] = ScriptedImagination(domain_default=calibrated_scripted_default(self.domain.name))
         return load_datasets(self.domain, level, horizon=self.horizon, **settings)
+
+
+def calibrated_scripted_default(domain_name: str) -> str | dict | None:
+    """``scripted_default`` of ``configs/env/<domain>.yaml``: what the scripted preset ``default`` means for the
+    domain, read from the one place launch.py reads it from (``None`` where the domain keeps the suite-wide one)."""
+    from omegaconf import OmegaConf
+
+    from imagine_bench.paths import configs_dir
+
+    path = configs_dir() / "env" / f"{domain_name}.yaml"
+    value = OmegaConf.load(path).get("scripted_default") if path.is_file() else None
+    return OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
 
 
 def observation_space(domain: Domain, embedder: InstructionEmbedder) -> gym.spaces.Box:

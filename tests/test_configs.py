@@ -94,3 +94,10 @@ def test_scripted_default_is_the_domains_calibrated_error_model(compose_cfg):
     assert ScriptedImagination("perfect", domain_default="noisy").settings()["action_noise"] == 0
     with pytest.raises(ValueError, match="unknown scripted imagination preset 'wild'"):
         ScriptedImagination("default", domain_default="wild")
+
+
+def test_gymnasium_env_uses_the_same_calibrated_scripted_default_as_launch():
+    from imagine_bench.env import calibrated_scripted_default
+
+    assert calibrated_scripted_default("halfcheetah") == "noisy"
+    assert calibrated_scripted_default("metaworld") is None and calibrated_scripted_default("toy") is None
