@@ -73,7 +73,9 @@ def run_cells(table: DictConfig, cells: Sequence[Cell], command: str, log=print)
     from joblib import Parallel, delayed
 
     output, runs_dir = Path(table.output), Path(table.runs_dir)
-    provenance = {"commit": _git("rev-parse", "HEAD"), "dirty": bool(_git("status", "--porcelain", "--", ".")),
+    # Untracked files (the table's own outputs) do not make the code differ from the commit.
+    dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
+    provenance = {"commit": _git("rev-parse", "HEAD"), "dirty": dirty,
                   "command": command, "versions": package_versions()}
     imports = list(table.imports)
     jobs = (delayed(run_cell)(cell, str(table.name), output, runs_dir, provenance, imports) for cell in cells)

@@ -78,7 +78,13 @@ def headline(collected: Collected, path: Path, algo: str = "bc") -> Path:
         ax.set_title(domain)
         ax.set_ylim(0, 1.05)
     axes[0][0].set_ylabel(f"success ({algo.upper()})")
-    handles, labels = axes[0][0].get_legend_handles_labels()
+    legend: dict[str, object] = {}  # every condition drawn in any panel, once
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    order = [("real only" if b == "real" else b) for b in HEADLINE_BACKENDS]
+    labels = [label for label in order if label in legend]
+    handles = [legend[label] for label in labels]
     if handles:
         fig.legend(handles, labels, loc="upper center", ncol=len(labels), bbox_to_anchor=(0.5, 1.08), frameon=False)
     return _save(fig, path)
@@ -111,7 +117,7 @@ def learning_curves(collected: Collected, domain: str, path: Path) -> Path:
                 ax.set_xlabel("gradient steps")
             if ax.get_lines():
                 ax.legend(fontsize=6, loc="upper left")
-    fig.suptitle(f"{domain}: learning curves", y=1.0)
+    fig.suptitle(f"{domain}: learning curves", y=1.04)
     return _save(fig, path)
 
 

@@ -265,7 +265,7 @@ def readme_text(table: DictConfig, cells: Sequence[Cell], collected: Collected, 
         f"Rendered by `{command}` from the cell summaries in `cells/` (one JSON per domain, algorithm, condition and "
         f"seed, each recording its success per level and task, learning curve, wall time, package versions, the "
         f"project commit and the `launch.py` command that reproduces it). Cells are produced by "
-        f"`python -m imagine_bench.table run table={table.name}`.",
+        f"`python -m imagine_bench.table run --table {table.name}`.",
         "",
         f"**Completion: {done} of {len(cells)} cells** ({len(collected.failed)} failed, "
         f"{len(collected.missing) - len(collected.failed)} not run yet). Missing cells are marked `missing`; a "
@@ -274,7 +274,10 @@ def readme_text(table: DictConfig, cells: Sequence[Cell], collected: Collected, 
         "",
         "Success is the mean over training seeds with a 95% percentile bootstrap interval over seeds "
         "(`mean [low, high]`); `table.csv` adds the sample standard deviation (ddof=1) and the per-seed values. "
-        f"Every run is scored on {_episodes(table)} evaluation episodes per task on fixed start states.",
+        "Every run is scored on the same fixed, seeded evaluation episodes: `eval_episodes_per_task` of each "
+        "`configs/env/<domain>.yaml` per task (10; CLEVR 50)" + _episodes(table) + ". A commit marked dirty had "
+        "uncommitted changes to tracked files when its cells ran (cells made before this check ignored untracked "
+        "files were also marked dirty by the table's own untracked output folders).",
         "",
         "## Headline: real-only vs imaginary data on the novel levels "
         f"({HEADLINE_ALGO.upper()}, success on the level named)",
@@ -303,10 +306,11 @@ def readme_text(table: DictConfig, cells: Sequence[Cell], collected: Collected, 
 
 
 def _episodes(table: DictConfig) -> str:
+    """A table-wide ``eval.episodes_per_task`` override, if the table sets one."""
     for override in table.common:
         if override.startswith("eval.episodes_per_task="):
-            return override.split("=", 1)[1]
-    return "the default number of"
+            return f", overridden to {override.split('=', 1)[1]} for every cell by this table"
+    return ""
 
 
 def _budget_text(table: DictConfig) -> str:
