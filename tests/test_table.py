@@ -102,6 +102,8 @@ def test_table_runs_skips_complete_cells_reruns_interrupted_ones_and_renders(tmp
 
 def test_render_marks_missing_cells(tmp_path, cache_dir):
     path = toy_table(tmp_path, cache_dir)
+    with pytest.raises(SystemExit):  # a selection that names no cell is a typo, not an empty run
+        main(["run", "--table", path, "--only", "toy/bc/reel"])
     assert main(["run", "--table", path, "--only", "toy/bc/real/seed0", "n_jobs=1"]) == 0  # options, then overrides
     assert main(["render", "--table", path]) == 0
     readme = (tmp_path / "results" / "README.md").read_text()

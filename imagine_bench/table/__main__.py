@@ -45,15 +45,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "render":
         print(f"wrote {render(table, cells, command_line(argv))}")
         return 0
-    pending = list(cells) if args.rerun else pending_cells(cells, output)
+    incomplete = pending_cells(cells, output)
+    pending = list(cells) if args.rerun else incomplete
     if args.only:
         wanted = [text for text in args.only.split(",") if text]
+        unknown = [text for text in wanted if not any(text in cell.key for cell in cells)]
+        if unknown:
+            parser.error(f"--only {','.join(unknown)} matches no cell of table {table.name} "
+                         f"(keys look like {cells[0].key})")
         pending = [cell for cell in pending if any(text in cell.key for text in wanted)]
     if args.command == "status":
         print(status_text(cells, pending))
         return 0
     todo = pending[: args.limit] if args.limit is not None else pending
-    print(f"table {table.name}: {len(cells) - len(pending_cells(cells, output))} of {len(cells)} cells complete; "
+    print(f"table {table.name}: {len(cells) - len(incomplete)} of {len(cells)} cells complete; "
           f"running {len(todo)} ({table.n_jobs} at once)", flush=True)
     summaries = run_cells(table, todo, command_line(argv), log=lambda line: print(line, flush=True))
     failed = [s["cell"] for s in summaries if s["status"] != "completed"]

@@ -111,8 +111,6 @@ def run_cell(cell: Cell, table_name: str, output: Path, runs_dir: Path, provenan
 
 
 def _train(cell: Cell, run_dir: Path) -> dict[str, Any]:
-    import algos  # noqa: F401  (registers the suite's optimizer factories with d3rlpy)
-    import encoders  # noqa: F401  (registers the LLaTA encoder factory with d3rlpy)
     from hydra import compose, initialize_config_dir
 
     from imagine_bench.runner import run
