@@ -81,3 +81,17 @@ def test_report_numbers(tmp_path):
              "final": {"eval/hard/success": s}} for s in (0.5, 0.7)]
     table = success_table(runs)
     assert "0.600 ± 0.14 [0.50, 0.70]" in table and "2" in table.splitlines()[2]  # sample std (ddof=1), 95% CI
+
+
+@pytest.mark.slow
+def test_reference_table_smoke_commands_as_written(tmp_path):
+    """The README's tiny-budget table commands, verbatim apart from the scratch folder (default data sizes: slow)."""
+    block = re.search(r"## Reference results.*?```bash\n(.*?)```", README, re.S).group(1)
+    smoke = [line for line in block.splitlines() if "/tmp/table-smoke" in line and not line.startswith("#")]
+    assert len(smoke) == 2
+    for line in smoke:
+        argv = line.replace("/tmp/table-smoke", str(tmp_path / "smoke")).replace(".venv/bin/python", sys.executable)
+        subprocess.run(argv.split(), cwd=ROOT, env=subprocess_env(tmp_path / "cache"), check=True, timeout=1200)
+    summary = json.loads((tmp_path / "smoke" / "cells" / "halfcheetah" / "bc" / "real" / "seed0.json").read_text())
+    assert summary["status"] == "completed" and summary["steps"] == 200
+    assert (tmp_path / "smoke" / "figures" / "headline.png").is_file()

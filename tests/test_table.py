@@ -128,3 +128,16 @@ def test_readme_table_status_command_runs(capsys):
     """The README's first table command, as written (it only reads the committed cell summaries)."""
     assert main(["status"]) == 0
     assert "cells complete" in capsys.readouterr().out
+
+
+def test_render_outside_results_leaves_the_project_readme_alone(tmp_path, capsys, monkeypatch):
+    """A smoke-test table written elsewhere (e.g. a tiny-budget check) must not replace the README's reference numbers."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    monkeypatch.chdir(root)  # the table names the project README relative to the checkout
+    readme = root / "README.md"
+    before = readme.read_bytes()
+    assert main(["render", f"output={tmp_path}/reference"]) == 0
+    assert readme.read_bytes() == before and "left unchanged" in capsys.readouterr().out
+    assert "Completion: 0 of" in (tmp_path / "reference" / "README.md").read_text()

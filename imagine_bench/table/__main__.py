@@ -80,8 +80,12 @@ def render(table: DictConfig, cells: Sequence[Cell], command: str) -> Path:
     write_text(output / "table.csv", csv_text(collected))
     readme = output / "README.md"
     write_text(readme, readme_text(table, cells, collected, figure_paths, command))
-    if table.get("project_readme"):
-        update_project_readme(Path(table.project_readme), table, cells, collected, figure_paths)
+    project_readme = table.get("project_readme")
+    if project_readme and output.resolve() == Path(project_readme).resolve().parent / "results" / table.name:
+        update_project_readme(Path(project_readme), table, cells, collected, figure_paths)
+    elif project_readme:
+        # A smoke test or a rerun at another scale (output elsewhere) must not replace the README's reference numbers.
+        print(f"{project_readme} left unchanged: output {output} is not the project's results/{table.name}", flush=True)
     return readme
 
 
