@@ -94,6 +94,7 @@ def test_table_runs_skips_complete_cells_reruns_interrupted_ones_and_renders(tmp
     results = tmp_path / "results"
     readme = (results / "README.md").read_text()
     assert "Completion: 7 of 7 cells" in readme and "| toy | hard |" in readme
+    assert "| toy | hard | bc |" in readme.split("Which algorithm uses the imaginary data")[1]  # real + hard results
     csv_lines = (results / "table.csv").read_text().splitlines()
     assert csv_lines[0].startswith("domain,algo,condition,eval_level") and len(csv_lines) > 5
     for name in ("headline.png", "curves_toy.png", "tasks_toy.png"):

@@ -142,6 +142,30 @@ def headline_table(collected: Collected, algo: str = HEADLINE_ALGO) -> str:
     return "\n".join(rows)
 
 
+def imaginary_use_table(collected: Collected) -> str:
+    """Per domain, novel level and algorithm: success on that level after real-only training and with each backend's
+    imaginary data, and the gain over real-only (difference of the seed means). Answers which algorithm turns
+    imaginary rollouts into novel-task success, where the headline shows BC only."""
+    header = ["domain", "level", "algorithm", *(_backend_label(b) for b in HEADLINE_BACKENDS), "gain: scripted",
+              "gain: perfect"]
+    rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for domain, algo in sorted({(d, a) for d, a, _ in collected.groups}):
+        for level in NOVEL_LEVELS:
+            stats = {}
+            for backend in HEADLINE_BACKENDS:
+                group = collected.groups.get((domain, algo, "real" if backend == "real" else f"{level}/{backend}"))
+                stats[backend] = group.stat(level) if group else None
+            if stats["real"] is None or not any(stats[b] for b in HEADLINE_BACKENDS[1:]):
+                continue
+            gains = [f"{stats[b]['mean'] - stats['real']['mean']:+.2f}" if stats[b] else "" for b in ("scripted", "perfect")]
+            rows.append(f"| {domain} | {level} | {algo} | " + " | ".join(fmt(stats[b]) if stats[b] else ""
+                                                                      for b in HEADLINE_BACKENDS)
+                        + " | " + " | ".join(gains) + " |")
+    if len(rows) == 2:
+        return "_No algorithm has both a real-only and an imaginary-data result on a novel level yet._"
+    return "\n".join(rows)
+
+
 def aggregate_table(collected: Collected) -> str:
     """IQM over domains (stratified bootstrap CI) per algorithm, novel level and condition, where complete."""
     matrices: dict[str, np.ndarray] = {}
@@ -288,6 +312,8 @@ def readme_text(table: DictConfig, cells: Sequence[Cell], collected: Collected, 
     if any(p.name == "headline.png" for p in figure_paths):
         lines += ["![headline](figures/headline.png)", ""]
     lines += ["## Aggregate over domains (IQM, stratified bootstrap 95% CI, rliable)", "", aggregate_table(collected), ""]
+    lines += ["## Which algorithm uses the imaginary data (every algorithm, success on the level named)", "",
+              imaginary_use_table(collected), ""]
     for domain in domains:
         lines += [f"## {domain}", "", domain_table(collected, domain), ""]
         for path in figure_paths:
