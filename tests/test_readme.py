@@ -90,8 +90,10 @@ def test_reference_table_smoke_commands_as_written(tmp_path):
     smoke = [line for line in block.splitlines() if "/tmp/table-smoke" in line and not line.startswith("#")]
     assert len(smoke) == 2
     for line in smoke:
-        argv = line.replace("/tmp/table-smoke", str(tmp_path / "smoke")).replace(".venv/bin/python", sys.executable)
+        command = line.split(" #")[0].replace("/tmp/table-smoke", str(tmp_path / "smoke"))
+        argv = command.replace(".venv/bin/python", sys.executable)
         subprocess.run(argv.split(), cwd=ROOT, env=subprocess_env(tmp_path / "cache"), check=True, timeout=1200)
     summary = json.loads((tmp_path / "smoke" / "cells" / "halfcheetah" / "bc" / "real" / "seed0.json").read_text())
     assert summary["status"] == "completed" and summary["steps"] == 200
+    assert "Completion: 1 of" in (tmp_path / "smoke" / "README.md").read_text()
     assert (tmp_path / "smoke" / "figures" / "headline.png").is_file()
