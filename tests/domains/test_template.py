@@ -15,7 +15,7 @@ from imagine_bench.domains.expert_table import main as expert_table
 
 TEMPLATE = {"__init__.py", "domain.py", "simulator.py", "tasks.py", "instructions.py", "experts.py", "layout.py"}
 #: Files a domain needs beyond the template, named for what they hold.
-EXTRAS = {"halfcheetah": {"train_experts.py"}}
+EXTRAS = {"halfcheetah": {"train_experts.py"}}  # libero's extra, floor_scene.bddl, is not a module
 PACKAGES = sorted(p.name for p in Path(domains_package.__file__).parent.iterdir() if (p / "__init__.py").is_file())
 
 

@@ -1,0 +1,56 @@
+"""The registered LIBERO domain (``env=libero``, ``Libero-v0``): ImagineBench's fifth environment."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+
+import gymnasium as gym
+import numpy as np
+
+from imagine_bench.domains import register_domain
+from imagine_bench.domains.base import Domain, TaskSimulator
+from imagine_bench.domains.libero import tasks as T
+from imagine_bench.domains.libero.instructions import PHRASES
+from imagine_bench.domains.libero.layout import GOAL_DIM, STATE_DIM
+
+
+@register_domain
+class LiberoDomain(Domain):
+    """A Panda on LIBERO's floor scene with four objects; OSC_POSE at 20 Hz, ``Box(-1, 1, (7,))`` actions.
+
+    State: the 44-d vector of :mod:`.layout`; goal: the objects' start positions (9-d). Tasks, success tests and
+    rewards: :mod:`.tasks`. Phrasings: :mod:`.instructions`. Experts: :mod:`.experts`. Simulator (needs the optional
+    extra ``imagine_bench[libero]``): :mod:`.simulator`.
+    """
+
+    name: ClassVar[str] = "libero"
+    env_id: ClassVar[str] = "Libero-v0"
+    default_horizon: ClassVar[int] = 500
+    state_dim: ClassVar[int] = STATE_DIM
+    goal_dim: ClassVar[int] = GOAL_DIM
+    level_tasks: ClassVar[Mapping[str, tuple[str, ...]]] = T.LEVEL_TASKS
+
+    _action_space = gym.spaces.Box(-1.0, 1.0, (7,), np.float32)
+
+    @property
+    def action_space(self) -> gym.Space:
+        return self._action_space
+
+    def make_simulator(self, task: str, horizon: int) -> TaskSimulator:
+        T.spec(task)
+        from imagine_bench.domains.libero.simulator import LiberoSimulator
+
+        return LiberoSimulator(task, horizon)
+
+    def instructions(self, level: str, task: str, slots: Mapping[str, str] | None = None) -> Sequence[str]:
+        tasks = self.tasks(level)
+        if task not in tasks:
+            raise ValueError(f"task {task!r} is not part of level {level!r}; expected one of: {', '.join(tasks)}")
+        return PHRASES[level][task]
+
+    def success(self, task: str, goal: np.ndarray, state: np.ndarray) -> bool:
+        return T.success(task, goal, state)
+
+    def reward(self, task: str, goal: np.ndarray, state: np.ndarray, next_state: np.ndarray, success: bool) -> float:
+        return float(T.reward(task, goal, state, next_state, bool(success)))
