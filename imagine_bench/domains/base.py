@@ -99,6 +99,10 @@ class Domain(ABC):
     def reward(self, task: str, goal: np.ndarray, state: np.ndarray, next_state: np.ndarray, success: bool) -> float:
         """Reward of the transition ``state -> next_state``; a pure function of states so imagined data can be relabelled."""
 
+    def check_available(self) -> None:
+        """Raise ``ImportError`` saying how to install the simulator if it is an optional extra that is missing;
+        called before any work (``imagine_bench.make``, ``launch.py``). The built-in simulators are always there."""
+
     def task_horizon(self, task: str, horizon: int) -> int:
         """Step limit of ``task`` when the configured horizon is ``horizon``; multi-stage tasks may get more."""
         return horizon

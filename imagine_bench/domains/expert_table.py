@@ -51,8 +51,8 @@ def expert_row(domain: Domain, level: str, task: str, episodes: int, horizon: in
     }
 
 
-def format_row(row: dict) -> str:
-    return (f"{row['level']:<6}{row['task']:<28}{row['episodes']:>8}{row['success']:>8.3f}{row['mean_t']:>8.1f}"
+def format_row(row: dict, task_width: int = 28) -> str:
+    return (f"{row['level']:<6}{row['task']:<{task_width}}{row['episodes']:>8}{row['success']:>8.3f}{row['mean_t']:>8.1f}"
             f"{row['max_t']:>8.0f}{row['agree']:>8.3f}{row['s/ep']:>8.3f}")
 
 
@@ -70,9 +70,11 @@ def main(domain_name: str, argv: Sequence[str] | None = None, default_episodes: 
     if args.episodes < 1:
         parser.error("--episodes must be at least 1")
     print(f"{domain.name} experts: {args.episodes} episodes per task, horizon {args.horizon}")
-    print(f"{'level':<6}{'task':<28}" + "".join(f"{c:>8}" for c in COLUMNS))
+    task_width = max(28, *(len(task) + 2 for task in domain.all_tasks()))  # LIBERO's task names run to 58 characters
+    print(f"{'level':<6}{'task':<{task_width}}" + "".join(f"{c:>8}" for c in COLUMNS))
     for level in TABLE_LEVELS:
         for task in domain.tasks(level):
             if args.tasks and task not in args.tasks:
                 continue
-            print(format_row(expert_row(domain, level, task, args.episodes, args.horizon, args.eval_seed)), flush=True)
+            row = expert_row(domain, level, task, args.episodes, args.horizon, args.eval_seed)
+            print(format_row(row, task_width), flush=True)

