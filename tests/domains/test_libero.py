@@ -50,7 +50,9 @@ def held_at(obj: str, height: float = 0.15) -> dict:
 # -- registry, levels, phrasings --------------------------------------------------------------------------------------
 def test_registration_and_attributes():
     assert type(get_domain("Libero-v0")) is type(DOMAIN)
-    assert (DOMAIN.name, DOMAIN.default_horizon, DOMAIN.state_dim, DOMAIN.goal_dim) == ("libero", 500, 44, GOAL_DIM)
+    assert (DOMAIN.name, DOMAIN.default_horizon, DOMAIN.state_dim, DOMAIN.goal_dim) == ("libero", 160, 44, GOAL_DIM)
+    one, two, three = "pick-cream_cheese", DOMAIN.tasks("hard")[0], "sequential-pick-and-place-all"
+    assert [DOMAIN.task_horizon(task, 160) for task in (one, two, three)] == [160, 320, 480]
     space = DOMAIN.action_space
     assert space.shape == (7,) and space.low.min() == -1 and space.high.max() == 1
     assert [len(DOMAIN.tasks(level)) for level in ("real", "rephrase", "easy", "hard")] == [6, 6, 12, 13]
@@ -97,7 +99,9 @@ CASES = {
     "sequential-pick-and-place-all": (
         dict(IN_BASKET), {"alphabet_soup": IN_BASKET["alphabet_soup"], "cream_cheese": IN_BASKET["cream_cheese"]},
     ),  # upstream read the cream cheese twice and passed the second state
-    "pick-and-place-aside-salad_dressing": ({"salad_dressing": (0.15, -0.10, 0.073)}, {"salad_dressing": (0.1, -0.1, 0.073)}),
+    "pick-and-place-aside-salad_dressing": (
+        {"salad_dressing": (0.15, -0.10, 0.073)}, {"salad_dressing": (0.1, -0.1, 0.073)},  # moved 0.10 vs 0.05
+    ),
     "pick-out-of-alphabet_soup": ({"alphabet_soup": (-0.2, -0.2, 0.038)}, {"alphabet_soup": (-0.1, 0.0, 0.038)}),
     "pick-out-of-cream_cheese": ({"cream_cheese": (-0.15, -0.1, 0.009)}, {"cream_cheese": (-0.15, 0.0, 0.009)}),
 }

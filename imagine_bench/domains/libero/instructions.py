@@ -63,7 +63,8 @@ TEMPLATES: dict[str, dict[str, tuple[str, ...]]] = {
         "reach": (
             "Reach for the {o}.", "Move the gripper to the {o}.", "Get close to the {o}.", "Touch the {o}.",
             "Go to the {o} with the hand.", "Bring the gripper next to the {o}.", "Put the hand at the {o}.",
-            "Move toward the {o} until you are at it.", "Approach the {o}.", "Point the gripper at the {o} and go there.",
+            "Move toward the {o} until you are at it.", "Approach the {o}.",
+            "Point the gripper at the {o} and go there.",
         ),
     },
     "hard": {

@@ -153,7 +153,8 @@ class LiberoSimulator(TaskSimulator):
         return np.concatenate([entity_pos(state, name) for name in OBJECTS]).astype(np.float32)
 
     def _run_expert_until(self, expert: TransferExpert, phase: str, state: np.ndarray) -> np.ndarray | None:
-        """Run ``expert`` until it enters ``phase``; ``None`` if it does not within the budget (the start is redrawn)."""
+        """Run ``expert`` until it enters ``phase``; ``None`` if it does not within the budget (then the start is
+        redrawn)."""
         for _ in range(START_EXPERT_STEPS):
             action = expert(state, self._goal)
             if expert.phase == phase:
@@ -171,7 +172,9 @@ class LiberoSimulator(TaskSimulator):
                 self._state = state
                 self._expert.reset()
                 return state.copy(), self._goal.copy()
-        raise RuntimeError(f"libero task {self.task!r}: no valid start state in {MAX_START_ATTEMPTS} draws (seed {seed})")
+        raise RuntimeError(
+            f"libero task {self.task!r}: no valid start state in {MAX_START_ATTEMPTS} draws (seed {seed})"
+        )
 
     def step(self, action: Any) -> tuple[np.ndarray, bool]:
         if self._state is None:
