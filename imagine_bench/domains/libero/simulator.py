@@ -17,9 +17,10 @@ basket's floor cannot be grasped from above: the Panda hand is wider than the ba
 finger tips above the soup can's lid.) A start that already satisfies
 the task's success test is rejected and the next draw of the same generator is used.
 
-Determinism: robosuite's reset draws from NumPy's global generator (its state is saved and restored around it), and
-MuJoCo's solver warm start is cleared after every state reset: otherwise the previous episode leaks into the first
-steps (measured: 3e-3 m in the finger positions). Same seed, same actions: bit-identical states.
+Determinism: robosuite's reset draws from NumPy's global generator (its state is saved and restored around it); the
+Panda gripper's integrated finger command and MuJoCo's solver warm start are cleared at every reset: otherwise the
+previous episode leaks into the next one (measured: up to 1e-2 m in the start state, 3e-3 m in the finger positions
+from the warm start alone). Same seed, same actions: bit-identical states (tested).
 """
 
 from __future__ import annotations
@@ -103,6 +104,10 @@ class LiberoSimulator(TaskSimulator):
             self.env.reset()
         finally:
             np.random.set_state(saved)
+        for robot in self.env.env.robots:
+            # robosuite 1.4's Panda gripper integrates its commands into ``current_action`` and only sets it in
+            # __init__, so a soft reset would carry the last episode's finger command into the next one
+            robot.gripper.current_action = np.zeros(robot.gripper.dof)
         nq = self.env.sim.model.nq
         flat = np.array(self.env.get_sim_state(), np.float64)
         qpos = flat[1 : 1 + nq]  # flat = [time, qpos, qvel]; a view, edited in place
