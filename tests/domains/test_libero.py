@@ -186,6 +186,11 @@ def test_reset_and_step_are_bit_identical_for_a_seed():
     first = rollout(sim, 3, 15)
     rollout(sim, 4, 10)  # another episode in between must not leak into the next one
     assert np.array_equal(first, rollout(sim, 3, 15))
+    twin = DOMAIN.make_simulator("pick-cream_cheese", DOMAIN.default_horizon)  # built from the cached scene compile
+    try:
+        assert np.array_equal(first, rollout(twin, 3, 15))
+    finally:
+        twin.close()
     other = rollout(sim, 5, 0)
     assert not np.array_equal(first[0], other[0])
     state, goal = sim.reset(3)
