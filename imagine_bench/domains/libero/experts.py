@@ -114,8 +114,8 @@ class TransferExpert:
             direction = start_pos(goal, obj)[:2] - basket
             return start_pos(goal, obj)[:2] + ASIDE_SHIFT * direction / max(np.linalg.norm(direction), 1e-6)
         if transfer.drop == "out":
-            # toward the robot's side of the floor, between the other objects' usual places
-            direction = np.array([-0.35, -0.94])
+            # toward the robot's side of the floor, into the gap between the soup's and the cream cheese's places
+            direction = np.array([-0.59, -0.81])
             return basket + OUT_OF_BASKET_SHIFT * direction / np.linalg.norm(direction)
         return here  # hold
 
@@ -230,7 +230,7 @@ def make_expert(task: str) -> TransferExpert:
     if s.family == "aside":
         return TransferExpert([Transfer(first, "aside", lower=True)])
     if s.family == "pick-out-of":
-        return TransferExpert([Transfer(first, "out")])
+        return TransferExpert([Transfer(first, "out", lower=True)])
     raise AssertionError(s.family)
 
 

@@ -12,9 +12,10 @@ Start states (ImagineBench restored rows of its pick / place / safe init files, 
 places the basket and the objects at positions drawn from the seed around LIBERO's placement regions, with the arm
 at its home pose, and lets them settle for 5 steps. ``place`` tasks then run their expert until the end effector is at
 the object (gripper open). ``pick-out-of`` tasks run the expert that carries the object to the basket and lowers it in,
-and start when it would let go: the object is inside the basket, in the closed hand. (An object resting on the
-basket's floor cannot be grasped from above: the Panda hand is wider than the basket and stops on its rim with the
-finger tips above the soup can's lid.) A start that already satisfies
+and start when it would let go: the object is inside the basket, in the closed hand. An object resting on the
+basket's floor cannot be grasped from above: the Panda hand is longer than the basket is wide, also along its
+diagonal, and stops on the rim with the finger tips above the soup can's lid (measured; the success test of these
+tasks therefore asks for the hand to let go outside the basket, :mod:`.tasks`). A start that already satisfies
 the task's success test is rejected and the next draw of the same generator is used.
 
 Determinism: robosuite's reset draws from NumPy's global generator (its state is saved and restored around it); the
