@@ -1,6 +1,6 @@
 """The README's benchmark commands run in quick mode and write the ratios they print as JSON.
 
-Only the memory benchmark (seconds) runs by default; the timing benchmarks take 1-3 minutes each and are ``slow``.
+Only the memory and simulator-speed benchmarks (seconds) run by default; the timing benchmarks take 1-3 minutes each and are ``slow``.
 The numbers themselves are reported by the scripts, never asserted as timings here.
 """
 
@@ -49,3 +49,9 @@ def test_train_throughput_benchmark(tmp_path, cache_dir):
 def test_eval_throughput_benchmark(tmp_path, cache_dir):
     payload = run_benchmark("eval_throughput", tmp_path, cache_dir)
     assert payload["identical_results"] is True
+
+
+def test_sim_speed_benchmark(tmp_path, cache_dir):
+    payload = run_benchmark("sim_speed", tmp_path, cache_dir, "--env", "halfcheetah")  # libero: README, "Costs"
+    assert payload["env"] == "halfcheetah" and payload["task"] == "run-forward"
+    assert payload["steps_per_s"] > 0 and payload["reset_ms"] > 0

@@ -75,8 +75,8 @@ def grasp_z(state: np.ndarray, obj: str) -> float:
 
 @dataclass
 class Transfer:
-    """Pick ``obj`` and take it to a drop point: ``drop`` is ``"basket"``, ``"beside:<other>"``, ``"aside"``,
-    ``"out"`` or ``"hold"`` (pick: lift and keep it); ``release`` opens the hand at the drop point."""
+    """Pick ``obj`` and take it to a drop point, where the hand opens: ``drop`` is ``"basket"``,
+    ``"beside:<other>"``, ``"aside"``, ``"out"`` (of the basket) or ``"hold"`` (pick: lift it and keep it)."""
 
     obj: str
     drop: str
@@ -84,7 +84,8 @@ class Transfer:
 
 
 class TransferExpert:
-    """Runs a list of transfers one after another, with a phase per primitive."""
+    """Runs a list of transfers one after another, with a phase per primitive; ``reach_only`` stops at the object
+    with the hand open (reach). Call with ``(state, goal)`` for the next action."""
 
     PHASES = ("approach", "descend", "grasp", "lift", "carry", "lower", "release", "retreat", "done")
 
