@@ -48,9 +48,7 @@ try:
     from libero.libero.envs.env_wrapper import ControlEnv
     from robosuite.utils.binding_utils import MjSim
 except ImportError as error:  # pragma: no cover - the domain checks for the extra before importing this module
-    from imagine_bench.domains.libero.domain import INSTALL_HINT
-
-    raise ImportError(INSTALL_HINT) from error
+    raise ImportError("env=libero needs the optional LIBERO extra: pip install -e '.[libero]'") from error
 
 SCENE = Path(__file__).resolve().parent / "floor_scene.bddl"
 #: Where each entity rests on the floor: centre of its placement box (x, y), half-width of the box, resting height of
