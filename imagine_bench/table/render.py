@@ -149,18 +149,15 @@ def imaginary_use_table(collected: Collected) -> str:
     header = ["domain", "level", "algorithm", *(_backend_label(b) for b in HEADLINE_BACKENDS), "gain: scripted",
               "gain: perfect"]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for domain, algo in sorted({(d, a) for d, a, _ in collected.groups}):
-        for level in NOVEL_LEVELS:
-            stats = {}
-            for backend in HEADLINE_BACKENDS:
-                group = collected.groups.get((domain, algo, "real" if backend == "real" else f"{level}/{backend}"))
-                stats[backend] = group.stat(level) if group else None
-            if stats["real"] is None or not any(stats[b] for b in HEADLINE_BACKENDS[1:]):
-                continue
-            gains = [f"{stats[b]['mean'] - stats['real']['mean']:+.2f}" if stats[b] else "" for b in ("scripted", "perfect")]
-            rows.append(f"| {domain} | {level} | {algo} | " + " | ".join(fmt(stats[b]) if stats[b] else ""
-                                                                      for b in HEADLINE_BACKENDS)
-                        + " | " + " | ".join(gains) + " |")
+    per_algo = [(algo, row) for algo in sorted({a for _, a, _ in collected.groups})
+                for row in headline_rows(collected, algo)]
+    for algo, stats in sorted(per_algo, key=lambda p: (p[1]["domain"], p[0], NOVEL_LEVELS.index(p[1]["level"]))):
+        if stats["real"] is None or not any(stats[b] for b in HEADLINE_BACKENDS[1:]):
+            continue
+        gains = [f"{stats[b]['mean'] - stats['real']['mean']:+.2f}" if stats[b] else "" for b in ("scripted", "perfect")]
+        rows.append(f"| {stats['domain']} | {stats['level']} | {algo} | "
+                    + " | ".join(fmt(stats[b]) if stats[b] else "" for b in HEADLINE_BACKENDS)
+                    + " | " + " | ".join(gains) + " |")
     if len(rows) == 2:
         return "_No algorithm has both a real-only and an imaginary-data result on a novel level yet._"
     return "\n".join(rows)
