@@ -12,8 +12,10 @@ Two estimators, both as the literature reports them:
 
 from __future__ import annotations
 
+import contextlib
 import warnings
-from collections.abc import Mapping, Sequence
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -55,16 +57,36 @@ def iqm_with_ci(score_matrices: Mapping[str, np.ndarray], confidence: float = CO
     """``{name: (iqm, low, high)}`` for each (runs x domains) score matrix, with stratified bootstrap intervals.
 
     Thin wrapper over ``rliable.library.get_interval_estimates`` (percentile method, runs resampled per domain).
+    Each matrix gets its own bootstrap stream, derived from ``seed`` and its name, so an interval depends only on its
+    own scores: re-rendering a table, or adding a row to it, leaves the other rows' intervals unchanged.
     """
     from rliable import library as rly
     from rliable import metrics
 
-    matrices = {name: np.asarray(matrix, dtype=float) for name, matrix in score_matrices.items()}
-    with warnings.catch_warnings():  # arch, under rliable, deprecates the RandomState that rliable passes it
-        warnings.simplefilter("ignore", FutureWarning)
-        points, intervals = rly.get_interval_estimates(
-            matrices, lambda m: np.array([metrics.aggregate_iqm(m)]), reps=reps,
-            confidence_interval_size=confidence, random_state=np.random.RandomState(seed),
-        )
-    return {name: (float(points[name][0]), float(intervals[name][0, 0]), float(intervals[name][1, 0]))
-            for name in matrices}
+    estimates = {}
+    for name, matrix in score_matrices.items():
+        matrix = np.asarray(matrix, dtype=float)
+        with _global_numpy_seed(seed + zlib.crc32(name.encode())), warnings.catch_warnings():
+            # arch, under rliable, deprecates the RandomState that rliable passes it
+            warnings.simplefilter("ignore", FutureWarning)
+            points, intervals = rly.get_interval_estimates(
+                {name: matrix}, lambda m: np.array([metrics.aggregate_iqm(m)]), reps=reps,
+                confidence_interval_size=confidence, random_state=np.random.RandomState(seed),
+            )
+        estimates[name] = (float(points[name][0]), float(intervals[name][0, 0]), float(intervals[name][1, 0]))
+    return estimates
+
+
+@contextlib.contextmanager
+def _global_numpy_seed(seed: int) -> Iterator[None]:
+    """Seed numpy's global generator for the block, then put its previous state back.
+
+    rliable 1.2's ``StratifiedBootstrap.update_indices`` draws its resample indices with ``np.random.choice`` and
+    ignores the ``random_state`` it is given, so without this its intervals change from call to call.
+    """
+    saved = np.random.get_state()
+    np.random.seed(seed % 2**32)
+    try:
+        yield
+    finally:
+        np.random.set_state(saved)

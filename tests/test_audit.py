@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pytest
@@ -116,7 +117,7 @@ def test_without_restore_replay_starts_from_the_real_reset_state(cache_dir):
 
 
 def test_command_line_prints_the_table_and_writes_json(cache_dir, tmp_path, capsys):
-    args = ["--env", "toy_restorable", "--level", "easy,hard", "--episodes", "4", "--real-episodes", "4",
+    args = ["--env", "toy_restorable", "--level", "easy,hard", "--episodes", "3", "--real-episodes", "5",
             "--horizon", str(HORIZON), "--cache-dir", str(cache_dir), "--no-progress"]
     perfect = main([*args, "--preset", "perfect", "--json", str(tmp_path / "perfect.json")])
     out = capsys.readouterr().out
@@ -126,6 +127,12 @@ def test_command_line_prints_the_table_and_writes_json(cache_dir, tmp_path, caps
         assert noisy["levels"][level]["mean"]["replay_err"] > perfect["levels"][level]["mean"]["replay_err"]
     saved = json.loads((tmp_path / "perfect.json").read_text())
     assert saved["levels"]["hard"]["rows"][0]["task"] == "down" and saved["settings"]["preset"] == "perfect"
+    assert len(saved["commit"]) == 40 and "--preset perfect" in saved["command"]  # provenance of a results/ file
+    # the novel tasks' real reference is sized like the imaginary data (3 per task), not like the real data (5)
+    written = (cache_dir / "datasets" / "toy_restorable").glob("audit-reference-*")
+    references = {re.sub(r"-h\d+-.*", "", path.name) for path in written}
+    assert {"audit-reference-easy-n3", "audit-reference-hard-n3"} <= references, references
+    assert not any(name.endswith("-n5") for name in references), references
     kalm = main([*args, "--imagination", "kalm", "--level", "hard", "imagination.model.layers=1",
                  "imagination.model.hidden=32", "imagination.model.heads=2", "imagination.model.intermediate=64",
                  "imagination.train.steps=10"])

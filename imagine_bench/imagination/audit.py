@@ -7,8 +7,9 @@ For each domain, level and task it reports:
   the dimension's spread over real states (so small drift is not a jump, a teleport is); it is *outside* when ``s'``
   leaves the box of real states widened by ``margin`` of each dimension's range (objects outside the workspace,
   empty entity slots becoming non-empty, goals drifting away). Both thresholds come from REAL transitions: the real
-  dataset (training tasks) plus, for levels with novel tasks, real expert rollouts of the level's own tasks, which the
-  audit collects (and caches) for this purpose only, because a novel task moves objects no training task moves.
+  dataset (training tasks) plus, for levels with novel tasks, real expert rollouts of the level's own tasks (as many
+  per task as the imaginary data has), which the audit collects (and caches) for this purpose only, because a novel
+  task moves objects no training task moves.
 * **Dynamics error.** The imagined actions replayed in the real simulator from the imagined start state, open loop
   (``replay_err``: mean per-step L2 distance between simulated and imagined states) and one step at a time from
   sampled imagined states (``step_err``). One-step replay needs a simulator that can be restored from a state vector
@@ -33,6 +34,7 @@ import argparse
 import hashlib
 import json
 import math
+import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,7 +47,9 @@ from tqdm.auto import tqdm
 from imagine_bench.data.rollouts import Rollouts, concatenate
 from imagine_bench.domains import Domain, get_domain
 from imagine_bench.paths import configs_dir
+from imagine_bench.provenance import code_state
 from imagine_bench.seeding import episode_seed
+from imagine_bench.storage import atomic_write
 
 
 # ---------------------------------------------------------------------------------------------------- thresholds
@@ -328,7 +332,10 @@ def run_audit(
             imaginary_episodes_per_task=int(cfg.data.imaginary_episodes_per_task), imagination=backend, **common)
         if imaginary is None:
             raise ValueError("level 'real' has no imaginary data to audit")
-        reference = reference_rollouts(domain, level, real=real, episodes_per_task=int(cfg.data.real_episodes_per_task),
+        # The novel tasks' real rollouts are sized like the imaginary data they are compared with: at the real
+        # level's size, CLEVR's planning expert needs over an hour per level.
+        reference = reference_rollouts(domain, level, real=real,
+                                       episodes_per_task=int(cfg.data.imaginary_episodes_per_task),
                                        horizon=common["horizon"], seed=common["seed"], cache_dir=common["cache_dir"],
                                        progress=progress)
         thresholds = derive_thresholds(reference, jump_factor, jump_tolerance, margin)
@@ -381,8 +388,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         if info.get("malformed"):
             print(f"{level}: malformed model outputs {info['malformed']}")
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(_finite(result), indent=2, default=_json_default))
+        invoked = sys.argv[1:] if argv is None else argv
+        record = {**result, **code_state(),
+                  "command": shlex.join(["python", "-m", "imagine_bench.imagination.audit", *invoked])}
+        with atomic_write(args.json) as tmp:
+            tmp.write_text(json.dumps(_finite(record), indent=2, default=_json_default))
     sys.stdout.flush()
     return result
 

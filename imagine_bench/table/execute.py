@@ -18,7 +18,6 @@ import os
 import platform
 import shlex
 import shutil
-import subprocess
 import time
 from collections.abc import Iterable, Sequence
 from importlib import metadata
@@ -29,6 +28,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from imagine_bench.metrics import eval_key, parse_eval_key
 from imagine_bench.paths import configs_dir
+from imagine_bench.provenance import code_state
 from imagine_bench.table.grid import Cell
 
 PACKAGES = ("imagine-bench", "torch", "d3rlpy", "numpy", "gymnasium", "mujoco", "metaworld", "minigrid", "hydra-core",
@@ -73,10 +73,7 @@ def run_cells(table: DictConfig, cells: Sequence[Cell], command: str, log=print)
     from joblib import Parallel, delayed
 
     output, runs_dir = Path(table.output), Path(table.runs_dir)
-    # Untracked files (the table's own outputs) do not make the code differ from the commit.
-    dirty = bool(_git("status", "--porcelain", "--untracked-files=no"))
-    provenance = {"commit": _git("rev-parse", "HEAD"), "dirty": dirty,
-                  "command": command, "versions": package_versions()}
+    provenance = {**code_state(), "command": command, "versions": package_versions()}
     imports = list(table.imports)
     jobs = (delayed(run_cell)(cell, str(table.name), output, runs_dir, provenance, imports) for cell in cells)
     summaries = []
@@ -193,14 +190,6 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "absent"
     return versions
-
-
-def _git(*args: str) -> str:
-    try:
-        out = subprocess.run(["git", *args], cwd=configs_dir().parent, capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired):
-        return "unknown"
-    return out.stdout.strip() if out.returncode == 0 else "unknown"
 
 
 def command_line(argv: Sequence[str]) -> str:
