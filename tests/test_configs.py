@@ -91,6 +91,9 @@ def test_scripted_default_is_the_domains_calibrated_error_model(compose_cfg):
     assert cheetah["preset"] == "default" and cheetah["action_noise"] == PRESETS["noisy"].action_noise
     metaworld = instantiate(compose_cfg("env=metaworld", "level=hard").imagination).settings()
     assert metaworld["action_noise"] == PRESETS["default"].action_noise
+    # a domain may give the knobs themselves: CLEVR's default lies between the `default` and `noisy` presets
+    clevr = instantiate(compose_cfg("env=clevr", "level=hard").imagination).settings()
+    assert PRESETS["default"].action_noise < clevr["action_noise"] < PRESETS["noisy"].action_noise
     assert ScriptedImagination("perfect", domain_default="noisy").settings()["action_noise"] == 0
     with pytest.raises(ValueError, match="unknown scripted imagination preset 'wild'"):
         ScriptedImagination("default", domain_default="wild")
@@ -101,3 +104,4 @@ def test_gymnasium_env_uses_the_same_calibrated_scripted_default_as_launch():
 
     assert calibrated_scripted_default("halfcheetah") == "noisy"
     assert calibrated_scripted_default("metaworld") is None and calibrated_scripted_default("toy") is None
+    assert calibrated_scripted_default("clevr")["action_noise"] == 0.2
