@@ -97,6 +97,10 @@ def test_scripted_default_is_the_domains_calibrated_error_model(compose_cfg):
     assert ScriptedImagination("perfect", domain_default="noisy").settings()["action_noise"] == 0
     with pytest.raises(ValueError, match="unknown scripted imagination preset 'wild'"):
         ScriptedImagination("default", domain_default="wild")
+    with pytest.raises(ValueError, match=r"env.scripted_default has unknown knobs \['action_nosie'\]"):
+        ScriptedImagination("default", domain_default={"action_nosie": 0.2})
+    with pytest.raises(ValueError, match="env.scripted_default=.* is invalid: imagination.action_noise=-1.0"):
+        ScriptedImagination("default", domain_default={"action_noise": -1})
 
 
 def test_gymnasium_env_uses_the_same_calibrated_scripted_default_as_launch():

@@ -74,6 +74,18 @@ def _known_preset(name: str, setting: str = "imagination.preset") -> str:
     return name
 
 
+def _domain_error_model(knobs: Mapping[str, float]) -> ErrorModel:
+    """A domain's calibrated error model given as knobs (``scripted_default`` in configs/env/<domain>.yaml); errors
+    name that setting, since the knobs were not typed as ``imagination.*`` overrides."""
+    unknown = sorted(set(knobs) - set(KNOB_LIMITS))
+    if unknown:
+        raise ValueError(f"env.scripted_default has unknown knobs {unknown}; the knobs are {sorted(KNOB_LIMITS)}")
+    try:
+        return ErrorModel(**{k: float(v) for k, v in knobs.items()})
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"env.scripted_default={dict(knobs)!r} is invalid: {error}") from error
+
+
 class ScriptedImagination(ImaginationBackend):
     name = "scripted"
 
@@ -94,7 +106,7 @@ class ScriptedImagination(ImaginationBackend):
         base = PRESETS[preset]
         if preset == "default" and domain_default:
             base = (PRESETS[_known_preset(domain_default, "env.scripted_default")] if isinstance(domain_default, str)
-                    else ErrorModel(**{k: float(v) for k, v in domain_default.items()}))
+                    else _domain_error_model(domain_default))
         self.errors = dataclasses.replace(base, **{k: float(v) for k, v in overrides.items() if v is not None})
 
     def settings(self) -> dict[str, Any]:
