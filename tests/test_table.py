@@ -142,3 +142,39 @@ def test_render_outside_results_leaves_the_project_readme_alone(tmp_path, capsys
     assert main(["render", f"output={tmp_path}/reference"]) == 0
     assert readme.read_bytes() == before and "left unchanged" in capsys.readouterr().out
     assert "Completion: 0 of" in (tmp_path / "reference" / "README.md").read_text()
+
+
+def test_random_policy_covers_the_action_space_and_repeats_with_its_seed():
+    import gymnasium as gym
+
+    from imagine_bench.table.baselines import random_policy
+
+    observations = np.zeros((4000, 3))
+    discrete = random_policy(gym.spaces.Discrete(5, start=1), seed=3)(observations)
+    assert set(discrete.tolist()) == {1, 2, 3, 4, 5}
+    box = gym.spaces.Box(low=np.array([-1.0, 0.0], np.float32), high=np.array([1.0, 0.5], np.float32))
+    actions = random_policy(box, seed=3)(observations)
+    assert actions.shape == (4000, 2) and actions.dtype == np.float32
+    assert (actions >= box.low).all() and (actions <= box.high).all() and actions[:, 0].min() < -0.9
+    assert np.array_equal(actions, random_policy(box, seed=3)(observations))
+
+
+def test_baselines_score_a_random_policy_once_per_domain_and_render_shows_it(tmp_path, cache_dir, capsys):
+    path = toy_table(tmp_path, cache_dir)
+    assert main(["baselines", "--table", path]) == 0
+    stored = tmp_path / "results" / "baselines" / "random" / "toy.json"
+    summary = json.loads(stored.read_text())
+    assert summary["status"] == "completed" and set(summary["success"]) == {"real", "rephrase", "easy", "hard"}
+    assert summary["per_task"]["hard"] and summary["commit"] and summary["command"].endswith("baselines --table " + path)
+    assert summary["episodes_per_task"] >= 1 and "level=real" in summary["overrides"]
+    mtime = stored.stat().st_mtime_ns
+    assert main(["baselines", "--table", path]) == 0  # already there: not evaluated again
+    assert stored.stat().st_mtime_ns == mtime and "already has its random-policy baseline" in capsys.readouterr().out
+
+    assert main(["run", "--table", path, "--only", "toy/bc/real/seed0"]) == 0
+    assert main(["render", "--table", path]) == 0
+    readme = (tmp_path / "results" / "README.md").read_text()
+    hard = f"{summary['success']['hard']:.2f}"
+    assert "| domain | level | random policy | real only |" in readme and f"| toy | hard | {hard} |" in readme
+    assert "| random policy | untrained |" in readme
+    assert f"toy,random,untrained,hard,1,1,{summary['success']['hard']:.4f}" in (tmp_path / "results" / "table.csv").read_text()

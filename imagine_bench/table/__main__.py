@@ -1,4 +1,5 @@
-"""Command line of :mod:`imagine_bench.table`: ``run``, ``status`` and ``render`` a table's grid.
+"""Command line of :mod:`imagine_bench.table`: ``run``, ``status`` and ``render`` a table's grid; ``baselines``
+scores a random policy on each of its domains (:mod:`.baselines`), which ``render`` adds to the tables.
 
 ``python -m imagine_bench.table <command> [--table NAME] [overrides ...]``; overrides are Hydra overrides of the
 table config (``n_jobs=1``, ``seeds=[0]``, ``steps_override=500000``, ``budgets.cql=1000``).
@@ -25,7 +26,7 @@ def action_kinds() -> dict[str, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m imagine_bench.table", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("run", "status", "render"))
+    parser.add_argument("command", choices=("run", "status", "render", "baselines"))
     parser.add_argument("--table", default="reference", help="configs/table/<TABLE>.yaml (default: reference)")
     parser.add_argument("--limit", type=int, default=None, help="run at most this many pending cells")
     parser.add_argument("--only", default=None,
@@ -42,6 +43,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         __import__(module)
     cells = expand(table, action_kinds())
     output = Path(table.output)
+    if args.command == "baselines":
+        from imagine_bench.table.baselines import run_baselines
+
+        domains = sorted({cell.domain for cell in cells})
+        if not run_baselines(table, domains, command_line(argv), log=lambda line: print(line, flush=True)):
+            print(f"table {table.name}: every domain already has its random-policy baseline", flush=True)
+        return 0
     if args.command == "render":
         print(f"wrote {render(table, cells, command_line(argv))}")
         return 0

@@ -131,7 +131,7 @@ def summarize_cell(cell: Cell, table_name: str, results: dict[str, Any], cost: d
         "seed": cell.seed, "steps": cell.steps, "eval_interval": cell.interval, "eval_levels": levels,
         "success": {lv: final[eval_key(lv)] for lv in levels if eval_key(lv) in final},
         "return": {lv: final[eval_key(lv, "return")] for lv in levels if eval_key(lv, "return") in final},
-        "per_task": _per_task(final, levels),
+        "per_task": per_task_success(final, levels),
         "history": [{"step": h["step"], "success": {lv: h[eval_key(lv)] for lv in levels if eval_key(lv) in h}}
                     for h in results.get("history", [])],
         "data": _data_sizes(results.get("data")),
@@ -152,7 +152,7 @@ def _algo_class(algo_cfg: dict[str, Any], domain: str) -> str | None:
     return variant.get("_target_", "").rsplit(".", 1)[-1] if isinstance(variant, dict) else None
 
 
-def _per_task(final: dict[str, float], levels: Sequence[str]) -> dict[str, dict[str, float]]:
+def per_task_success(final: dict[str, float], levels: Sequence[str]) -> dict[str, dict[str, float]]:
     per_task: dict[str, dict[str, float]] = {lv: {} for lv in levels}
     for key, value in final.items():
         parsed = parse_eval_key(key)

@@ -53,7 +53,8 @@ def _save(fig, path: Path) -> Path:
 
 
 def headline(collected: Collected, path: Path, algo: str = "bc") -> Path:
-    """Per domain: success on easy and hard after real-only, scripted, kalm and perfect training."""
+    """Per domain: success on easy and hard after real-only, scripted, kalm and perfect training, with a dashed line
+    at the random policy's success where the table has that baseline."""
     from imagine_bench.table.render import HEADLINE_BACKENDS, NOVEL_LEVELS, headline_rows
 
     plt = _pyplot()
@@ -74,6 +75,11 @@ def headline(collected: Collected, path: Path, algo: str = "bc") -> Path:
             if xs:
                 ax.bar(xs, means, width, yerr=np.array(errs).T, capsize=2, color=COLOURS[backend],
                        label="real only" if backend == "real" else backend)
+        for j, level in enumerate(NOVEL_LEVELS):  # the random policy: a line across the level's bars
+            chance = collected.random_success(domain, level)
+            if chance is not None:
+                ax.hlines(chance, j - 0.42, j + 0.42, colors="black", linestyles="dashed", linewidth=1.2,
+                          label="random policy")
         ax.set_xticks(range(len(NOVEL_LEVELS)), NOVEL_LEVELS)
         ax.set_title(domain)
         ax.set_ylim(0, 1.05)
@@ -82,7 +88,7 @@ def headline(collected: Collected, path: Path, algo: str = "bc") -> Path:
     for ax in axes[0]:
         for handle, label in zip(*ax.get_legend_handles_labels()):
             legend.setdefault(label, handle)
-    order = [("real only" if b == "real" else b) for b in HEADLINE_BACKENDS]
+    order = [("real only" if b == "real" else b) for b in HEADLINE_BACKENDS] + ["random policy"]
     labels = [label for label in order if label in legend]
     handles = [legend[label] for label in labels]
     if handles:

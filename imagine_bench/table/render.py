@@ -22,6 +22,7 @@ from omegaconf import DictConfig
 
 from imagine_bench.levels import LEVELS
 from imagine_bench.stats import bootstrap_ci, iqm_with_ci, sample_std
+from imagine_bench.table.baselines import RANDOM, read_baselines
 from imagine_bench.table.execute import read_summary
 from imagine_bench.table.grid import Cell, conditions_in_order
 
@@ -62,6 +63,11 @@ class Collected:
     missing: list[Cell]
     failed: list[dict[str, Any]]
     stale: int
+    random: dict[str, dict[str, Any]] = field(default_factory=dict)  # domain -> random-policy summary
+
+    def random_success(self, domain: str, level: str) -> float | None:
+        """A uniform random policy's success on ``level`` of ``domain`` (None without a baseline)."""
+        return (self.random.get(domain) or {}).get("success", {}).get(level)
 
     @property
     def summaries(self) -> list[dict[str, Any]]:
@@ -84,7 +90,7 @@ def collect(cells: Sequence[Cell], output: Path) -> Collected:
                 failed.append(summary)
     known = {str(c.summary_path(output)) for c in cells}
     stale = sum(1 for p in (output / "cells").rglob("*.json") if str(p) not in known) if (output / "cells").is_dir() else 0
-    return Collected(groups, missing, failed, stale)
+    return Collected(groups, missing, failed, stale, read_baselines(output, sorted({c.domain for c in cells})))
 
 
 def fmt(stat: dict[str, Any] | None) -> str:
@@ -107,7 +113,14 @@ def domain_table(collected: Collected, domain: str) -> str:
             evaluated = any(level in cell_levels(c) for c in group.expected)
             cells.append(fmt(stat) if evaluated and (stat or group.summaries) else ("missing" if evaluated else ""))
         rows.append(f"| {label} | {_condition_label(group.condition)} | " + " | ".join(cells) + " |")
+    if domain in collected.random:
+        values = [collected.random_success(domain, level) for level in LEVELS]
+        rows.append(f"| {RANDOM} policy | untrained | " + " | ".join(_point(v) for v in values) + " |")
     return "\n".join(rows)
+
+
+def _point(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
 
 
 def cell_levels(cell: Cell) -> tuple[str, ...]:
@@ -133,11 +146,16 @@ def headline_rows(collected: Collected, algo: str = HEADLINE_ALGO) -> list[dict[
 
 
 def headline_table(collected: Collected, algo: str = HEADLINE_ALGO) -> str:
-    rows = [f"| domain | level | {' | '.join(_backend_label(b) for b in HEADLINE_BACKENDS)} |",
-            "|---|---|" + "---|" * len(HEADLINE_BACKENDS)]
+    """One row per domain and novel level; a first column with the random policy's success when any domain has a
+    baseline (``python -m imagine_bench.table baselines``)."""
+    with_random = bool(collected.random)
+    header = ([f"{RANDOM} policy"] if with_random else []) + [_backend_label(b) for b in HEADLINE_BACKENDS]
+    rows = [f"| domain | level | {' | '.join(header)} |", "|---|---|" + "---|" * len(header)]
     for row in headline_rows(collected, algo):
         cells = [fmt(row[b]) if row[f"{b}_expected"] and row[b] else ("missing" if row[f"{b}_expected"] else "")
                  for b in HEADLINE_BACKENDS]
+        if with_random:
+            cells.insert(0, _point(collected.random_success(row["domain"], row["level"])))
         rows.append(f"| {row['domain']} | {row['level']} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
@@ -231,6 +249,9 @@ def csv_text(collected: Collected) -> str:
                 writer.writerow([domain, algo, condition, level, stat["n"], stat["of"], f"{stat['mean']:.4f}",
                                  f"{stat['std']:.4f}", f"{stat['low']:.4f}", f"{stat['high']:.4f}",
                                  " ".join(f"{v:.4f}" for v in stat["values"])])
+    for domain, summary in sorted(collected.random.items()):  # one seeded evaluation: no spread over seeds
+        for level, value in summary.get("success", {}).items():
+            writer.writerow([domain, RANDOM, "untrained", level, 1, 1, f"{value:.4f}", "", "", "", f"{value:.4f}"])
     return buffer.getvalue()
 
 
@@ -300,6 +321,13 @@ def readme_text(table: DictConfig, cells: Sequence[Cell], collected: Collected, 
         "uncommitted changes to tracked files when its cells ran (cells made before this check ignored untracked "
         "files were also marked dirty by the table's own untracked output folders).",
         "",
+    ]
+    if collected.random:
+        lines += [f"`{RANDOM} policy`: a uniform random policy (untrained) scored on the same episodes, one seeded "
+                  f"evaluation per domain (`baselines/{RANDOM}/<domain>.json`, written by `python -m "
+                  f"imagine_bench.table baselines --table {table.name}`). A level where it scores high measures little "
+                  "about the training data.", ""]
+    lines += [
         "## Headline: real-only vs imaginary data on the novel levels "
         f"({HEADLINE_ALGO.upper()}, success on the level named)",
         "",
