@@ -178,3 +178,10 @@ def test_baselines_score_a_random_policy_once_per_domain_and_render_shows_it(tmp
     assert "| domain | level | random policy | real only |" in readme and f"| toy | hard | {hard} |" in readme
     assert "| random policy | untrained |" in readme
     assert f"toy,random,untrained,hard,1,1,{summary['success']['hard']:.4f}" in (tmp_path / "results" / "table.csv").read_text()
+
+    # A baseline made with other overrides answers another table: not shown, and `baselines` evaluates it again.
+    stored.write_text(json.dumps({**summary, "overrides": ["env=toy", "level=real", "seed=0"]}))
+    assert main(["render", "--table", path]) == 0
+    assert "random policy" not in (tmp_path / "results" / "README.md").read_text()
+    assert main(["baselines", "--table", path]) == 0
+    assert json.loads(stored.read_text())["overrides"] == summary["overrides"]

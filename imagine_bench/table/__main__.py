@@ -83,7 +83,7 @@ def render(table: DictConfig, cells: Sequence[Cell], command: str) -> Path:
     from imagine_bench.table.render import collect, csv_text, readme_text, update_project_readme
 
     output = Path(table.output)
-    collected = collect(cells, output)
+    collected = collect(cells, table)
     figure_paths = figures.draw_all(collected, output / "figures")
     write_text(output / "table.csv", csv_text(collected))
     readme = output / "README.md"

@@ -42,31 +42,33 @@ def random_policy(action_space: gym.Space, seed: int) -> Policy:
 
 def baseline_overrides(table: DictConfig, domain: str, seed: int) -> tuple[str, ...]:
     """The overrides a cell of ``domain`` gets, less the training ones: its evaluation settings are the cells'."""
-    selects_env = list(table.get("domain_overrides", {}).get(domain) or [f"env={domain}"])
-    return (*selects_env, "level=real", f"seed={seed}", *table.common)
+    from imagine_bench.table.grid import env_selection
+
+    return (*env_selection(table, domain), "level=real", f"seed={seed}", *table.common)
 
 
 def baseline_path(output: Path, domain: str) -> Path:
     return output / "baselines" / RANDOM / f"{domain}.json"
 
 
-def read_baselines(output: Path, domains: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The stored random-policy summaries of ``domains`` (a domain without one, or with an unreadable one, is left
-    out: the renderer then shows no random reference for it)."""
+def read_baselines(table: DictConfig, domains: Sequence[str], seed: int = 0) -> dict[str, dict[str, Any]]:
+    """The stored random-policy summaries of ``domains`` that answer ``table`` as it is now (made with its current
+    overrides). A domain without one, with an unreadable one or with a stale one is left out: ``baselines`` then
+    evaluates it again, and the renderer shows no random reference for it."""
     from imagine_bench.table.execute import read_summary
 
     found = {}
     for domain in domains:
-        summary = read_summary(baseline_path(output, domain))
-        if summary and summary.get("status") == "completed":
+        summary = read_summary(baseline_path(Path(table.output), domain))
+        if (summary and summary.get("status") == "completed"
+                and summary.get("overrides") == list(baseline_overrides(table, domain, seed))):
             found[domain] = summary
     return found
 
 
 def pending_baselines(table: DictConfig, domains: Sequence[str], seed: int = 0) -> list[str]:
-    stored = read_baselines(Path(table.output), domains)
-    return [d for d in domains
-            if d not in stored or stored[d].get("overrides") != list(baseline_overrides(table, d, seed))]
+    current = read_baselines(table, domains, seed)
+    return [d for d in domains if d not in current]
 
 
 def evaluate_random(table: DictConfig, domain: str, seed: int = 0) -> dict[str, Any]:

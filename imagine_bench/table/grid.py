@@ -69,10 +69,14 @@ class Cell:
         return runs_dir / self.key
 
 
+def env_selection(table: DictConfig, domain: str) -> list[str]:
+    """The overrides that select ``domain``'s env: ``env=<domain>`` unless the table's ``domain_overrides`` says."""
+    return list(table.get("domain_overrides", {}).get(domain) or [f"env={domain}"])
+
+
 def cell_overrides(table: DictConfig, domain: str, algo: str, condition: Condition, seed: int,
                    steps: int, interval: int) -> tuple[str, ...]:
-    selects_env = list(table.get("domain_overrides", {}).get(domain) or [f"env={domain}"])
-    overrides = [*selects_env, f"algo={algo}", f"level={condition.level}", f"seed={seed}", f"steps={steps}",
+    overrides = [*env_selection(table, domain), f"algo={algo}", f"level={condition.level}", f"seed={seed}", f"steps={steps}",
                  f"eval.interval={interval}"]
     if condition.backend is not None:
         overrides.append(f"imagination={condition.backend}")

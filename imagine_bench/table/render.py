@@ -74,7 +74,8 @@ class Collected:
         return [s for g in self.groups.values() for s in g.summaries]
 
 
-def collect(cells: Sequence[Cell], output: Path) -> Collected:
+def collect(cells: Sequence[Cell], table: DictConfig) -> Collected:
+    output = Path(table.output)
     groups: dict[tuple[str, str, str], Group] = {}
     missing, failed = [], []
     for cell in cells:
@@ -90,7 +91,7 @@ def collect(cells: Sequence[Cell], output: Path) -> Collected:
                 failed.append(summary)
     known = {str(c.summary_path(output)) for c in cells}
     stale = sum(1 for p in (output / "cells").rglob("*.json") if str(p) not in known) if (output / "cells").is_dir() else 0
-    return Collected(groups, missing, failed, stale, read_baselines(output, sorted({c.domain for c in cells})))
+    return Collected(groups, missing, failed, stale, read_baselines(table, sorted({c.domain for c in cells})))
 
 
 def fmt(stat: dict[str, Any] | None) -> str:
