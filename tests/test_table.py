@@ -95,6 +95,8 @@ def test_table_runs_skips_complete_cells_reruns_interrupted_ones_and_renders(tmp
     readme = (results / "README.md").read_text()
     assert "Completion: 7 of 7 cells" in readme and "| toy | hard |" in readme
     assert "| toy | hard | bc |" in readme.split("Which algorithm uses the imaginary data")[1]  # real + hard results
+    ordering = readme.split("Does the ordering hold?")[1].split("## ")[0]
+    assert "| toy | hard | bc |" in ordering and ("yes," in ordering or "no," in ordering)
     csv_lines = (results / "table.csv").read_text().splitlines()
     assert csv_lines[0].startswith("domain,algo,condition,eval_level") and len(csv_lines) > 5
     for name in ("headline.png", "curves_toy.png", "tasks_toy.png"):
@@ -185,3 +187,19 @@ def test_baselines_score_a_random_policy_once_per_domain_and_render_shows_it(tmp
     assert "random policy" not in (tmp_path / "results" / "README.md").read_text()
     assert main(["baselines", "--table", path]) == 0
     assert json.loads(stored.read_text())["overrides"] == summary["overrides"]
+
+
+def test_ordering_verdicts_read_the_means_and_the_intervals():
+    from imagine_bench.table.render import ordering_verdict
+
+    def stat(mean, low, high, n=3):
+        return {"mean": mean, "low": low, "high": high, "n": n, "of": 3}
+
+    assert ordering_verdict(stat(0.7, 0.6, 0.8), stat(0.3, 0.2, 0.4)) == "yes, CIs apart"
+    assert ordering_verdict(stat(0.5, 0.3, 0.7), stat(0.4, 0.2, 0.6)) == "yes, CIs overlap"
+    assert ordering_verdict(stat(0.3, 0.2, 0.4), stat(0.7, 0.6, 0.8)) == "no, reversed, CIs apart"
+    tie = stat(0.0, 0.0, 0.0)
+    assert ordering_verdict(tie, tie) == "no, CIs overlap"  # ">" needs a difference
+    assert ordering_verdict(tie, tie, strict=False) == "yes, CIs overlap"  # ">=" holds on a tie
+    assert ordering_verdict(stat(0.7, 0.6, 0.8, n=1), stat(0.3, 0.2, 0.4)) == "yes, CIs apart (partial seeds)"
+    assert ordering_verdict(None, tie) == ""

@@ -182,6 +182,48 @@ def imaginary_use_table(collected: Collected) -> str:
     return "\n".join(rows)
 
 
+# The paper's claim, read as pairwise orderings of success on a novel level: (higher, lower, strict).
+ORDERING_CLAIMS = (("perfect", "scripted", True), ("scripted", "kalm", False), ("kalm", "real", True),
+                   ("scripted", "real", True))
+
+
+def ordering_verdict(higher: dict[str, Any] | None, lower: dict[str, Any] | None, strict: bool = True) -> str:
+    """Whether ``higher`` beats ``lower`` (``>``, or ``>=`` when not strict) by the seed means, and whether their 95%
+    bootstrap intervals are disjoint; empty when either is missing, marked when either lacks seeds."""
+    if higher is None or lower is None:
+        return ""
+    if higher["low"] > lower["high"]:
+        verdict = "yes, CIs apart"
+    elif lower["low"] > higher["high"]:
+        verdict = "no, reversed, CIs apart"
+    else:
+        holds = higher["mean"] > lower["mean"] if strict else higher["mean"] >= lower["mean"]
+        verdict = f"{'yes' if holds else 'no'}, CIs overlap"
+    partial = higher["n"] < higher["of"] or lower["n"] < lower["of"]
+    return verdict + (" (partial seeds)" if partial else "")
+
+
+def ordering_table(collected: Collected) -> str:
+    """Per domain, novel level and algorithm: does ``perfect > scripted >= kalm > real only`` hold on that level,
+    pair by pair, and are the intervals apart? The random policy's success is shown beside it, since a level that
+    chance already solves cannot order the conditions."""
+    claims = [f"{_backend_label(higher)} {'>' if strict else '>='} {_backend_label(lower)}"
+              for higher, lower, strict in ORDERING_CLAIMS]
+    header = ["domain", "level", "algorithm", f"{RANDOM} policy", *claims]
+    rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    per_algo = [(algo, row) for algo in sorted({a for _, a, _ in collected.groups})
+                for row in headline_rows(collected, algo)]
+    for algo, stats in sorted(per_algo, key=lambda p: (p[1]["domain"], NOVEL_LEVELS.index(p[1]["level"]), p[0])):
+        verdicts = [ordering_verdict(stats[h], stats[l], strict) for h, l, strict in ORDERING_CLAIMS]
+        if not any(verdicts):
+            continue
+        chance = _point(collected.random_success(stats["domain"], stats["level"]))
+        rows.append(f"| {stats['domain']} | {stats['level']} | {algo} | {chance} | " + " | ".join(verdicts) + " |")
+    if len(rows) == 2:
+        return "_No two conditions of a novel level are complete for any algorithm yet._"
+    return "\n".join(rows)
+
+
 def aggregate_table(collected: Collected) -> str:
     """IQM over domains (stratified bootstrap CI) per algorithm, novel level and condition, where complete."""
     matrices: dict[str, np.ndarray] = {}
@@ -337,6 +379,11 @@ def readme_text(table: DictConfig, cells: Sequence[Cell], collected: Collected, 
     ]
     if any(p.name == "headline.png" for p in figure_paths):
         lines += ["![headline](figures/headline.png)", ""]
+    lines += ["## Does the ordering hold? `perfect > scripted >= kalm > real only`, per level and algorithm", "",
+              "Each pair compares success on the level named: `yes`/`no` says whether the seed means order as "
+              "claimed, `CIs apart` that their 95% bootstrap intervals over seeds are disjoint. With a few seeds an "
+              "interval is coarse, so `CIs overlap` means not shown, not equal. A pair is blank where one of its "
+              "conditions is not in the grid for that algorithm.", "", ordering_table(collected), ""]
     lines += ["## Aggregate over domains (IQM, stratified bootstrap 95% CI, rliable)", "", aggregate_table(collected), ""]
     lines += ["## Which algorithm uses the imaginary data (every algorithm, success on the level named)", "",
               imaginary_use_table(collected), ""]
