@@ -280,6 +280,11 @@ def cost_table(collected: Collected, cells: Sequence[Cell]) -> tuple[str, float,
     return "\n".join(rows), spent / 3600, projected / 3600, set(cpu) >= set(counts)
 
 
+def _generation_hours(collected: Collected) -> float:
+    """Hours the completed cells spent building their training data (mostly generating datasets on first use)."""
+    return sum(float((s.get("timing") or {}).get("data_s", 0.0)) for s in collected.summaries) / 3600
+
+
 def csv_text(collected: Collected) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -396,7 +401,10 @@ def readme_text(table: DictConfig, cells: Sequence[Cell], collected: Collected, 
               f"CPU time spent on the completed cells: {spent:.2f} core-hours. Projected for the whole grid from the "
               f"mean cost per (domain, algorithm): {projected:.2f} core-hours"
               + ("." if all_measured else ", counting only the (domain, algorithm) pairs measured so far.")
-              + " The first cell to use a dataset also generates it (cached for all later cells).", ""]
+              + " The first cell to use a dataset also generates it (cached for all later cells): "
+              f"{_generation_hours(collected):.2f} hours of the time spent went to loading or generating data "
+              "(wall time, `timing.data_s`), so a machine that already holds the datasets needs about that much less.",
+              ""]
     if collected.failed:
         lines += ["## Failed cells", ""] + [f"- `{s['cell']}`: {s.get('error')}" for s in collected.failed] + [""]
     if collected.stale:
