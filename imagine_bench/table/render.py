@@ -146,6 +146,11 @@ def headline_rows(collected: Collected, algo: str = HEADLINE_ALGO) -> list[dict[
     return rows
 
 
+def headline_rows_per_algo(collected: Collected) -> list[tuple[str, dict[str, Any]]]:
+    """``headline_rows`` of every algorithm in the grid, each paired with its algorithm's name."""
+    return [(algo, row) for algo in sorted({a for _, a, _ in collected.groups}) for row in headline_rows(collected, algo)]
+
+
 def headline_table(collected: Collected, algo: str = HEADLINE_ALGO) -> str:
     """One row per domain and novel level; a first column with the random policy's success when any domain has a
     baseline (``python -m imagine_bench.table baselines``)."""
@@ -168,8 +173,7 @@ def imaginary_use_table(collected: Collected) -> str:
     header = ["domain", "level", "algorithm", *(_backend_label(b) for b in HEADLINE_BACKENDS), "gain: scripted",
               "gain: perfect"]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    per_algo = [(algo, row) for algo in sorted({a for _, a, _ in collected.groups})
-                for row in headline_rows(collected, algo)]
+    per_algo = headline_rows_per_algo(collected)
     for algo, stats in sorted(per_algo, key=lambda p: (p[1]["domain"], p[0], NOVEL_LEVELS.index(p[1]["level"]))):
         if stats["real"] is None or not any(stats[b] for b in HEADLINE_BACKENDS[1:]):
             continue
@@ -211,8 +215,7 @@ def ordering_table(collected: Collected) -> str:
               for higher, lower, strict in ORDERING_CLAIMS]
     header = ["domain", "level", "algorithm", f"{RANDOM} policy", *claims]
     rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    per_algo = [(algo, row) for algo in sorted({a for _, a, _ in collected.groups})
-                for row in headline_rows(collected, algo)]
+    per_algo = headline_rows_per_algo(collected)
     for algo, stats in sorted(per_algo, key=lambda p: (p[1]["domain"], NOVEL_LEVELS.index(p[1]["level"]), p[0])):
         verdicts = [ordering_verdict(stats[h], stats[l], strict) for h, l, strict in ORDERING_CLAIMS]
         if not any(verdicts):
