@@ -111,6 +111,7 @@ def test_render_marks_missing_cells(tmp_path, cache_dir):
     assert main(["render", "--table", path]) == 0
     readme = (tmp_path / "results" / "README.md").read_text()
     assert "Completion: 1 of 7 cells" in readme and "missing" in readme and "(1/2 seeds)" in readme
+    assert "seeds [0, 1] (rl: [0])" in readme  # a block's fewer seeds are stated, not implied away
 
 
 def test_bootstrap_ci_and_iqm_match_hand_computed_values():

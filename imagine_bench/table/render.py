@@ -427,9 +427,13 @@ def _budget_text(table: DictConfig) -> str:
     budgets = ", ".join(f"{algo} {steps:,}" for algo, steps in table.budgets.items())
     per_domain = "; ".join(f"{d}: " + ", ".join(f"{a} {s:,}" for a, s in b.items())
                            for d, b in table.domain_budgets.items() if b)
+    # A block may run fewer seeds (the grid's way to fit a costly algorithm); say so rather than imply every cell has
+    # the table's seeds.
+    fewer = "".join(f" ({block.name}: {list(block.seeds)})" for block in table.blocks
+                    if block.get("seeds") and list(block.seeds) != list(table.seeds))
     text = (f"Gradient steps per cell: {budgets}" + (f" (per domain: {per_domain})" if per_domain else "") +
-            f"; {table.evaluations} evaluations per run; seeds {list(table.seeds)}; {table.n_jobs} cells at once, "
-            "one torch thread each.")
+            f"; {table.evaluations} evaluations per run; seeds {list(table.seeds)}{fewer}; {table.n_jobs} cells at "
+            "once, one torch thread each.")
     if table.steps_override is not None:
         text += f" **steps_override={table.steps_override}** replaces every budget."
     return text
