@@ -429,7 +429,7 @@ def _budget_text(table: DictConfig) -> str:
                            for d, b in table.domain_budgets.items() if b)
     # A block may run fewer seeds (the grid's way to fit a costly algorithm); say so rather than imply every cell has
     # the table's seeds.
-    fewer = "".join(f" ({block.name}: {list(block.seeds)})" for block in table.blocks
+    fewer = "".join(f" ({block.get('name') or 'a block'}: {list(block.seeds)})" for block in table.blocks
                     if block.get("seeds") and list(block.seeds) != list(table.seeds))
     text = (f"Gradient steps per cell: {budgets}" + (f" (per domain: {per_domain})" if per_domain else "") +
             f"; {table.evaluations} evaluations per run; seeds {list(table.seeds)}{fewer}; {table.n_jobs} cells at "
