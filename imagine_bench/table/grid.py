@@ -83,6 +83,11 @@ def cell_overrides(table: DictConfig, domain: str, algo: str, condition: Conditi
     return (*overrides, *table.common)
 
 
+def block_seeds(table: DictConfig, block: DictConfig) -> list[int]:
+    """Training seeds of a block's cells: its own ``seeds`` (fewer, to fit a costly algorithm) or the table's."""
+    return [int(seed) for seed in block.get("seeds") or table.seeds]
+
+
 def step_budget(table: DictConfig, domain: str, algo: str) -> tuple[int, int]:
     """(steps, evaluation interval) of one cell: the table's budget, or ``steps_override`` for every cell."""
     if table.steps_override is not None:
@@ -106,9 +111,9 @@ def expand(table: DictConfig, action_kind_of: dict[str, str]) -> list[Cell]:
     for block in table.blocks:
         for domain, algo, condition in _block_entries(block, action_kind_of):
             steps, interval = step_budget(table, domain, algo)
-            for seed in block.get("seeds") or table.seeds:
-                cell = Cell(domain, algo, condition, int(seed), steps, interval,
-                            cell_overrides(table, domain, algo, condition, int(seed), steps, interval))
+            for seed in block_seeds(table, block):
+                cell = Cell(domain, algo, condition, seed, steps, interval,
+                            cell_overrides(table, domain, algo, condition, seed, steps, interval))
                 if cell.key not in seen:  # a cell named by two blocks runs once
                     seen.add(cell.key)
                     cells.append(cell)

@@ -24,7 +24,7 @@ from imagine_bench.levels import LEVELS
 from imagine_bench.stats import bootstrap_ci, iqm_with_ci, sample_std
 from imagine_bench.table.baselines import RANDOM, read_baselines
 from imagine_bench.table.execute import read_summary
-from imagine_bench.table.grid import Cell, conditions_in_order
+from imagine_bench.table.grid import Cell, block_seeds, conditions_in_order
 
 NOVEL_LEVELS = ("easy", "hard")
 HEADLINE_BACKENDS = ("real", "scripted", "kalm", "perfect")  # "real" = trained on real data only
@@ -429,8 +429,9 @@ def _budget_text(table: DictConfig) -> str:
                            for d, b in table.domain_budgets.items() if b)
     # A block may run fewer seeds (the grid's way to fit a costly algorithm); say so rather than imply every cell has
     # the table's seeds.
-    fewer = "".join(f" ({block.get('name') or 'a block'}: {list(block.seeds)})" for block in table.blocks
-                    if block.get("seeds") and list(block.seeds) != list(table.seeds))
+    default_seeds = [int(seed) for seed in table.seeds]
+    fewer = "".join(f" ({block.get('name') or 'a block'}: {block_seeds(table, block)})" for block in table.blocks
+                    if block_seeds(table, block) != default_seeds)
     text = (f"Gradient steps per cell: {budgets}" + (f" (per domain: {per_domain})" if per_domain else "") +
             f"; {table.evaluations} evaluations per run; seeds {list(table.seeds)}{fewer}; {table.n_jobs} cells at "
             "once, one torch thread each.")
