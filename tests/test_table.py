@@ -103,6 +103,12 @@ def test_table_runs_skips_complete_cells_reruns_interrupted_ones_and_renders(tmp
         assert (results / "figures" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.parametrize("seeds", ["[a]", "[-1]", "[0.5]"])
+def test_bad_seeds_are_named_before_any_cell_runs(seeds):
+    with pytest.raises(ValueError, match="table reference: seeds must list non-negative integer seeds"):
+        expand(load_table("reference", [f"seeds={seeds}"]), action_kinds())
+
+
 def test_render_marks_missing_cells(tmp_path, cache_dir):
     path = toy_table(tmp_path, cache_dir)
     with pytest.raises(SystemExit):  # a selection that names no cell is a typo, not an empty run

@@ -85,7 +85,11 @@ def cell_overrides(table: DictConfig, domain: str, algo: str, condition: Conditi
 
 def block_seeds(table: DictConfig, block: DictConfig) -> list[int]:
     """Training seeds of a block's cells: its own ``seeds`` (fewer, to fit a costly algorithm) or the table's."""
-    return [int(seed) for seed in block.get("seeds") or table.seeds]
+    seeds = list(block.get("seeds") or table.seeds)
+    if not all(isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0 for seed in seeds):
+        where = f"block {block.get('name')}" if block.get("seeds") else "seeds"
+        raise ValueError(f"table {table.name}: {where} must list non-negative integer seeds, got {seeds}")
+    return seeds
 
 
 def step_budget(table: DictConfig, domain: str, algo: str) -> tuple[int, int]:
