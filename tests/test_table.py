@@ -13,8 +13,9 @@ from imagine_bench.table.execute import load_table, pending_cells
 from imagine_bench.table.grid import Condition, expand
 
 
-def toy_table(tmp_path, cache_dir) -> str:
-    """A two-block grid on the toy domain, written as a table YAML (tables may live anywhere)."""
+def toy_table(tmp_path, cache_dir, extra_blocks: str = "") -> str:
+    """A two-block grid on the toy domain, written as a table YAML (tables may live anywhere), plus ``extra_blocks``
+    (YAML list items)."""
     common = ["logger=none", "embedder=hashing", f"data.cache_dir={cache_dir}",
               *[o for o in TINY if not o.startswith(("steps=", "eval.interval="))]]
     path = tmp_path / "toy.yaml"
@@ -27,6 +28,7 @@ seeds: [0, 1]
 evaluations: 2
 steps_override: null
 imports: [toy_domain]
+include_optional: false
 common: {json.dumps(common)}
 domain_overrides: {{toy: [env=metaworld, env.name=toy]}}
 budgets: {{bc: 100, td3_plus_bc: 100}}
@@ -41,7 +43,7 @@ blocks:
     algos: {{continuous: [td3_plus_bc]}}
     conditions: [real]
     seeds: [0]
-""")
+{extra_blocks}""")
     return str(path)
 
 
@@ -61,6 +63,10 @@ def test_reference_grid_expands_with_every_algorithm_on_every_domain():
         algos = {c.algo for c in cells if c.domain == domain}
         assert "bc" in algos and "cql" in algos and len(algos) >= 3, (domain, algos)
     assert len({c.key for c in cells}) == len(cells)
+    # The offline-RL learners' grid conditions are the paper's headline ones; their easy level is optional.
+    offline_rl = {c.condition.name for c in cells if c.algo in ("td3_plus_bc", "iql", "bcq", "cql") and not c.optional}
+    assert offline_rl == {"real", "hard/scripted", "hard/perfect"}
+    assert {c.condition.level for c in cells if c.optional} == {"easy"}
     paper = expand(load_table("reference", ["steps_override=500000"]), kinds)
     assert {c.steps for c in paper} == {500000} and {c.interval for c in paper} == {500000 // table.evaluations}
 
@@ -107,6 +113,50 @@ def test_table_runs_skips_complete_cells_reruns_interrupted_ones_and_renders(tmp
 def test_bad_seeds_are_named_before_any_cell_runs(seeds):
     with pytest.raises(ValueError, match="table reference: seeds must list non-negative integer seeds"):
         expand(load_table("reference", [f"seeds={seeds}"]), action_kinds())
+
+
+OPTIONAL_BLOCK = """  - name: rl-extra
+    optional: true
+    domains: [toy]
+    algos: {continuous: [td3_plus_bc]}
+    conditions: [hard/perfect, real]
+    seeds: [0, 1]
+"""
+
+
+def test_optional_block_runs_only_when_included_and_renders_where_it_has_results(tmp_path, cache_dir, capsys):
+    path = toy_table(tmp_path, cache_dir, OPTIONAL_BLOCK)
+    cells = expand(load_table(path), {"toy": "continuous"})
+    # td3_plus_bc/real/seed0 is also named by the required `rl` block, so it stays in the grid.
+    assert sorted(c.key for c in cells if c.optional) == ["toy/td3_plus_bc/hard-perfect/seed0",
+                                                          "toy/td3_plus_bc/hard-perfect/seed1",
+                                                          "toy/td3_plus_bc/real/seed1"]
+    assert not any(c.optional for c in expand(load_table(path, ["include_optional=true"]), {"toy": "continuous"}))
+    with pytest.raises(SystemExit):  # named, but outside the grid: says how to include it
+        main(["run", "--table", path, "--only", "toy/td3_plus_bc/hard-perfect"])
+    assert "include_optional=true" in capsys.readouterr().err
+
+    assert main(["run", "--table", path, "--only", "toy/bc/real/seed0,toy/td3_plus_bc/real/seed0"]) == 0
+    assert "(3 cells of optional blocks left out" in capsys.readouterr().out
+    assert main(["render", "--table", path]) == 0
+    readme = (tmp_path / "results" / "README.md").read_text()
+    assert "Completion: 2 of 7 cells" in readme and "0 of them have results" in readme
+    assert "real + perfect hard" not in readme.split("## toy")[1].split("td3_plus_bc")[1]  # absent, not `missing`
+    assert "Optional, outside the grid (`include_optional=true` runs them): rl-extra." in readme
+
+    assert main(["run", "--table", path, "--only", "toy/td3_plus_bc/hard-perfect/seed0", "include_optional=true"]) == 0
+    assert main(["render", "--table", path]) == 0
+    readme = (tmp_path / "results" / "README.md").read_text()
+    assert "Completion: 2 of 7 cells" in readme and "1 of them have results" in readme
+    row = next(line for line in readme.splitlines() if line.startswith("| td3_plus_bc") and "perfect hard" in line)
+    assert "(1/2 seeds)" in row  # a partly run optional condition shows its missing seed
+    assert "Optional blocks, not part of that total" in readme and "completed cells 1," in readme
+
+
+def test_optional_must_be_a_boolean(tmp_path, cache_dir):
+    path = toy_table(tmp_path, cache_dir, OPTIONAL_BLOCK.replace("optional: true", "optional: maybe"))
+    with pytest.raises(ValueError, match="table toy: block rl-extra: optional must be true or false, got 'maybe'"):
+        expand(load_table(path), {"toy": "continuous"})
 
 
 def test_render_marks_missing_cells(tmp_path, cache_dir):

@@ -53,20 +53,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "render":
         print(f"wrote {render(table, cells, command_line(argv))}")
         return 0
+    optional = [cell for cell in cells if cell.optional]
+    cells = [cell for cell in cells if not cell.optional]
     incomplete = pending_cells(cells, output)
     pending = list(cells) if args.rerun else incomplete
     if args.only:
         wanted = [text for text in args.only.split(",") if text]
         unknown = [text for text in wanted if not any(text in cell.key for cell in cells)]
+        if unknown and any(text in cell.key for text in unknown for cell in optional):
+            parser.error(f"--only {','.join(unknown)} names cells of an optional block of table {table.name}; "
+                         "add include_optional=true to run them")
         if unknown:
             parser.error(f"--only {','.join(unknown)} matches no cell of table {table.name} "
                          f"(keys look like {cells[0].key})")
         pending = [cell for cell in pending if any(text in cell.key for text in wanted)]
     if args.command == "status":
         print(status_text(cells, pending))
+        if optional:
+            print(f"{len(optional)} cells of optional blocks are not part of this grid "
+                  "(include_optional=true adds them)")
         return 0
     todo = pending[: args.limit] if args.limit is not None else pending
-    print(f"table {table.name}: {len(cells) - len(incomplete)} of {len(cells)} cells complete; "
+    left_out = (f" ({len(optional)} cells of optional blocks left out: include_optional=true runs them)"
+                if optional else "")
+    print(f"table {table.name}: {len(cells) - len(incomplete)} of {len(cells)} cells complete{left_out}; "
           f"running {len(todo)} ({table.n_jobs} at once)", flush=True)
     summaries = run_cells(table, todo, command_line(argv), log=lambda line: print(line, flush=True))
     failed = [s["cell"] for s in summaries if s["status"] != "completed"]

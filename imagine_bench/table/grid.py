@@ -56,6 +56,9 @@ class Cell:
     steps: int
     interval: int
     overrides: tuple[str, ...]
+    # Named only by blocks marked ``optional`` (and the table does not set ``include_optional``): ``run`` leaves the
+    # cell out of the grid it runs, and ``render`` shows it only where it has results.
+    optional: bool = False
 
     @property
     def key(self) -> str:
@@ -109,19 +112,29 @@ def step_budget(table: DictConfig, domain: str, algo: str) -> tuple[int, int]:
 
 
 def expand(table: DictConfig, action_kind_of: dict[str, str]) -> list[Cell]:
-    """Every cell of the table, in a stable order (block, domain, algorithm, condition, seed)."""
-    cells: list[Cell] = []
-    seen: set[str] = set()
+    """Every cell of the table, in a stable order (block, domain, algorithm, condition, seed), optional ones flagged
+    (:func:`block_is_optional`). A cell named by two blocks appears once, and is optional only if both blocks are."""
+    cells: dict[str, Cell] = {}
     for block in table.blocks:
+        optional = block_is_optional(table, block)
         for domain, algo, condition in _block_entries(block, action_kind_of):
             steps, interval = step_budget(table, domain, algo)
             for seed in block_seeds(table, block):
                 cell = Cell(domain, algo, condition, seed, steps, interval,
-                            cell_overrides(table, domain, algo, condition, seed, steps, interval))
-                if cell.key not in seen:  # a cell named by two blocks runs once
-                    seen.add(cell.key)
-                    cells.append(cell)
-    return cells
+                            cell_overrides(table, domain, algo, condition, seed, steps, interval), optional)
+                if cell.key not in cells or (cells[cell.key].optional and not optional):
+                    cells[cell.key] = cell
+    return list(cells.values())
+
+
+def block_is_optional(table: DictConfig, block: DictConfig) -> bool:
+    """Whether a block's cells stay out of the grid that ``run`` runs: blocks marked ``optional: true`` do, unless the
+    table sets ``include_optional=true``. An optional block holds evidence beyond what the table's budget carries."""
+    optional, include = block.get("optional", False), table.get("include_optional", False)
+    for name, value in ((f"block {block.get('name')}: optional", optional), ("include_optional", include)):
+        if not isinstance(value, bool):
+            raise ValueError(f"table {table.name}: {name} must be true or false, got {value!r}")
+    return optional and not include
 
 
 def _block_entries(block: DictConfig, action_kind_of: dict[str, str]) -> Iterator[tuple[str, str, Condition]]:

@@ -2,6 +2,8 @@
 
 Only cells of the *current* grid count: a summary made with other overrides (an older budget) is ignored and listed
 as stale. Cells without a complete summary are marked missing in every table, so a partial grid renders honestly.
+Cells of optional blocks (:func:`imagine_bench.table.grid.block_is_optional`) are shown where they have results and
+are otherwise left out, not marked missing; their cost is stated apart from the grid's.
 Per-cell numbers are the mean success over seeds with a 95% percentile bootstrap interval and the sample standard
 deviation; the aggregate over domains is rliable's IQM with stratified bootstrap intervals (:mod:`imagine_bench.stats`).
 """
@@ -24,7 +26,7 @@ from imagine_bench.levels import LEVELS
 from imagine_bench.stats import bootstrap_ci, iqm_with_ci, sample_std
 from imagine_bench.table.baselines import RANDOM, read_baselines
 from imagine_bench.table.execute import read_summary
-from imagine_bench.table.grid import Cell, block_seeds, conditions_in_order
+from imagine_bench.table.grid import Cell, block_is_optional, block_seeds, conditions_in_order
 
 NOVEL_LEVELS = ("easy", "hard")
 HEADLINE_BACKENDS = ("real", "scripted", "kalm", "perfect")  # "real" = trained on real data only
@@ -78,12 +80,24 @@ def collect(cells: Sequence[Cell], table: DictConfig) -> Collected:
     output = Path(table.output)
     groups: dict[tuple[str, str, str], Group] = {}
     missing, failed = [], []
+    found = {cell.key: read_summary(cell.summary_path(output)) for cell in cells}
+
+    def answers(cell: Cell) -> bool:
+        summary = found[cell.key]
+        return (bool(summary) and summary.get("overrides") == list(cell.overrides)
+                and summary.get("status") == "completed")
+
+    # An optional (domain, algo, condition) is shown once any of its optional seeds has a result, with the others as
+    # missing seeds; with none it is not part of the table.
+    optional_shown = {_group_key(c) for c in cells if c.optional and answers(c)}
     for cell in cells:
-        key = (cell.domain, cell.algo, cell.condition.name)
+        key = _group_key(cell)
+        if cell.optional and key not in optional_shown:
+            continue
         group = groups.setdefault(key, Group(*key))
         group.expected.append(cell)
-        summary = read_summary(cell.summary_path(output))
-        if summary and summary.get("overrides") == list(cell.overrides) and summary.get("status") == "completed":
+        summary = found[cell.key]
+        if answers(cell):
             group.summaries.append(summary)
         else:
             missing.append(cell)
@@ -92,6 +106,10 @@ def collect(cells: Sequence[Cell], table: DictConfig) -> Collected:
     known = {str(c.summary_path(output)) for c in cells}
     stale = sum(1 for p in (output / "cells").rglob("*.json") if str(p) not in known) if (output / "cells").is_dir() else 0
     return Collected(groups, missing, failed, stale, read_baselines(table, sorted({c.domain for c in cells})))
+
+
+def _group_key(cell: Cell) -> tuple[str, str, str]:
+    return cell.domain, cell.algo, cell.condition.name
 
 
 def fmt(stat: dict[str, Any] | None) -> str:
@@ -255,19 +273,42 @@ def aggregate_table(collected: Collected) -> str:
     return "\n".join(rows)
 
 
-def cost_table(collected: Collected, cells: Sequence[Cell]) -> tuple[str, float, float, bool]:
-    """Measured cost per cell by (domain, algo) in CPU time (one thread per cell, so CPU hours are core-hours),
-    the core-hours spent, the projected total for the grid, and whether every (domain, algo) pair was measured."""
+@dataclass
+class Cost:
+    """Measured CPU time of a table's cells (one torch thread per cell, so CPU hours are core-hours)."""
+
+    rows: str  # markdown: per (domain, algo) of the grid, cells, CPU and wall minutes per cell, core-hours
+    spent: float  # core-hours of the grid's completed cells
+    projected: float  # core-hours of the whole grid, from the mean cost per (domain, algo)
+    all_measured: bool  # every (domain, algo) of the grid has a completed cell
+    data_hours: float  # of the grid's time, hours spent loading or generating data (wall)
+    optional_cells: int  # completed cells of optional blocks
+    optional_spent: float  # their core-hours
+    optional_data_hours: float  # of which loading or generating data (wall)
+
+
+def cost_table(collected: Collected, cells: Sequence[Cell]) -> Cost:
+    """The grid's measured cost per cell by (domain, algo), the core-hours spent and projected for the whole grid,
+    and apart from it the cost of the optional blocks' completed cells."""
+    optional = {c.key for c in cells if c.optional}
     cpu: dict[tuple[str, str], list[float]] = defaultdict(list)
     wall: dict[tuple[str, str], list[float]] = defaultdict(list)
+    optional_cpu, data, optional_data = [], 0.0, 0.0
     for s in collected.summaries:
-        cpu[(s["domain"], s["algo"])].append(float(s.get("cpu_s", s["wall_s"])))
+        seconds, loading = float(s.get("cpu_s", s["wall_s"])), float((s.get("timing") or {}).get("data_s", 0.0))
+        if s["cell"] in optional:
+            optional_cpu.append(seconds)
+            optional_data += loading
+            continue
+        cpu[(s["domain"], s["algo"])].append(seconds)
         wall[(s["domain"], s["algo"])].append(float(s["wall_s"]))
+        data += loading
     counts: dict[tuple[str, str], int] = defaultdict(int)
     steps: dict[tuple[str, str], int] = {}
     for cell in cells:
-        counts[(cell.domain, cell.algo)] += 1
-        steps[(cell.domain, cell.algo)] = cell.steps
+        if not cell.optional:
+            counts[(cell.domain, cell.algo)] += 1
+            steps[(cell.domain, cell.algo)] = cell.steps
     rows = ["| domain | algorithm | steps | cells | done | CPU min per cell | wall min per cell | core-hours, whole grid |",
             "|---|---|---|---|---|---|---|---|"]
     spent = projected = 0.0
@@ -280,12 +321,27 @@ def cost_table(collected: Collected, cells: Sequence[Cell]) -> tuple[str, float,
         spent += sum(cpu[key])
         projected += per_cell * counts[key]
         rows.append(f"{head} {per_cell / 60:.1f} | {np.mean(wall[key]) / 60:.1f} | {per_cell * counts[key] / 3600:.2f} |")
-    return "\n".join(rows), spent / 3600, projected / 3600, set(cpu) >= set(counts)
+    return Cost("\n".join(rows), spent / 3600, projected / 3600, set(cpu) >= set(counts), data / 3600,
+                len(optional_cpu), sum(optional_cpu) / 3600, optional_data / 3600)
 
 
-def _generation_hours(collected: Collected) -> float:
-    """Hours the completed cells spent building their training data (mostly generating datasets on first use)."""
-    return sum(float((s.get("timing") or {}).get("data_s", 0.0)) for s in collected.summaries) / 3600
+def cost_text(cost: Cost) -> str:
+    """The cost table's conclusion. Datasets are cached and shared by every cell of a domain, so the first cell to use
+    one pays for generating it; when that was an optional cell, the grid run alone pays it instead, which the upper
+    bound adds back."""
+    text = (f"CPU time spent on the grid's completed cells: {cost.spent:.2f} core-hours. Projected for the whole grid "
+            f"from the mean cost per (domain, algorithm): {cost.projected:.2f} core-hours"
+            + ("." if cost.all_measured else ", counting only the (domain, algorithm) pairs measured so far.")
+            + f" The first cell to use a dataset also generates it (cached for all later cells): {cost.data_hours:.2f} "
+            "hours of that went to loading or generating data (wall time, `timing.data_s`), so a machine that already "
+            "holds the datasets needs about that much less.")
+    if cost.optional_cells:
+        text += (" Optional blocks, not part of that total (`include_optional=true` runs them): completed cells "
+                 f"{cost.optional_cells}, {cost.optional_spent:.2f} core-hours, of which "
+                 f"{cost.optional_data_hours:.2f} hours went to loading or generating data. Where they generated a "
+                 "dataset the grid shares, the grid run alone generates it instead: the grid costs at most "
+                 f"{cost.projected + cost.optional_data_hours:.2f} core-hours on a machine without the datasets.")
+    return text
 
 
 def csv_text(collected: Collected) -> str:
@@ -331,10 +387,10 @@ def update_project_readme(path: Path, table: DictConfig, cells: Sequence[Cell], 
     if BLOCK_START not in text or BLOCK_END not in text:
         raise ValueError(f"{path} has no {BLOCK_START} ... {BLOCK_END} block to write the headline table into")
     output = Path(table.output)
-    done = len(cells) - len(collected.missing)
+    done, size = grid_completion(cells, collected)
     block = [BLOCK_START, "",
              f"Headline ({HEADLINE_ALGO.upper()}; success on the level named, mean [95% bootstrap CI] over seeds; "
-             f"{done} of {len(cells)} cells of the grid complete): {_budget_text(table)}", "",
+             f"{done} of {size} cells of the grid complete): {_budget_text(table)}", "",
              headline_table(collected), ""]
     headline_png = next((p for p in figure_paths if p.name == "headline.png"), None)
     if headline_png is not None:
@@ -345,10 +401,28 @@ def update_project_readme(path: Path, table: DictConfig, cells: Sequence[Cell], 
     write_text(path, head + "\n".join(block) + rest.split(BLOCK_END, 1)[1])
 
 
+def grid_completion(cells: Sequence[Cell], collected: Collected) -> tuple[int, int]:
+    """(complete, total) cells of the grid that ``run`` runs, optional blocks left out."""
+    grid = [c for c in cells if not c.optional]
+    return len(grid) - sum(1 for c in collected.missing if not c.optional), len(grid)
+
+
+def _completion_text(cells: Sequence[Cell], collected: Collected) -> str:
+    done, size = grid_completion(cells, collected)
+    not_run = sum(1 for c in collected.missing if not c.optional) - len(collected.failed)
+    text = (f"**Completion: {done} of {size} cells** ({len(collected.failed)} failed, {not_run} not run yet). Missing "
+            "cells are marked `missing`; a number with `(k/n seeds)` averages only the seeds that finished.")
+    optional = {c.key for c in cells if c.optional}
+    if optional:
+        shown = sum(1 for s in collected.summaries if s["cell"] in optional)
+        text += (f" Optional blocks add {len(optional)} cells outside the grid (run with `include_optional=true`); "
+                 f"{shown} of them have results, shown in the tables like the grid's.")
+    return text
+
+
 def readme_text(table: DictConfig, cells: Sequence[Cell], collected: Collected, figure_paths: Sequence[Path],
                 command: str) -> str:
-    costs, spent, projected, all_measured = cost_table(collected, cells)
-    done = len(cells) - len(collected.missing)
+    cost = cost_table(collected, cells)
     commits = sorted({(s.get("commit", "unknown")[:10] + (" (dirty)" if s.get("dirty") else ""))
                       for s in collected.summaries})
     domains = sorted({c.domain for c in cells})
@@ -360,10 +434,7 @@ def readme_text(table: DictConfig, cells: Sequence[Cell], collected: Collected, 
         f"project commit and the `launch.py` command that reproduces it). Cells are produced by "
         f"`python -m imagine_bench.table run --table {table.name}`.",
         "",
-        f"**Completion: {done} of {len(cells)} cells** ({len(collected.failed)} failed, "
-        f"{len(collected.missing) - len(collected.failed)} not run yet). Missing cells are marked `missing`; a "
-        f"number with `(k/n seeds)` averages only the seeds that finished. Commits that produced the cells: "
-        f"{', '.join(commits) or 'none yet'}.",
+        f"{_completion_text(cells, collected)} Commits that produced the cells: {', '.join(commits) or 'none yet'}.",
         "",
         "Success is the mean over training seeds with a 95% percentile bootstrap interval over seeds "
         "(`mean [low, high]`); `table.csv` adds the sample standard deviation (ddof=1) and the per-seed values. "
@@ -400,14 +471,7 @@ def readme_text(table: DictConfig, cells: Sequence[Cell], collected: Collected, 
         for path in figure_paths:
             if path.stem.endswith(f"_{domain}"):
                 lines += [f"![{path.stem}](figures/{path.name})", ""]
-    lines += ["## Budget and cost", "", _budget_text(table), "", costs, "",
-              f"CPU time spent on the completed cells: {spent:.2f} core-hours. Projected for the whole grid from the "
-              f"mean cost per (domain, algorithm): {projected:.2f} core-hours"
-              + ("." if all_measured else ", counting only the (domain, algorithm) pairs measured so far.")
-              + " The first cell to use a dataset also generates it (cached for all later cells): "
-              f"{_generation_hours(collected):.2f} hours of the time spent went to loading or generating data "
-              "(wall time, `timing.data_s`), so a machine that already holds the datasets needs about that much less.",
-              ""]
+    lines += ["## Budget and cost", "", _budget_text(table), "", cost.rows, "", cost_text(cost), ""]
     if collected.failed:
         lines += ["## Failed cells", ""] + [f"- `{s['cell']}`: {s.get('error')}" for s in collected.failed] + [""]
     if collected.stale:
@@ -437,4 +501,7 @@ def _budget_text(table: DictConfig) -> str:
             "once, one torch thread each.")
     if table.steps_override is not None:
         text += f" **steps_override={table.steps_override}** replaces every budget."
+    optional = [block.get("name") or "a block" for block in table.blocks if block_is_optional(table, block)]
+    if optional:
+        text += f" Optional, outside the grid (`include_optional=true` runs them): {', '.join(optional)}."
     return text
