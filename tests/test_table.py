@@ -260,3 +260,20 @@ def test_ordering_verdicts_read_the_means_and_the_intervals():
     assert ordering_verdict(tie, tie, strict=False) == "yes, CIs overlap"  # ">=" holds on a tie
     assert ordering_verdict(stat(0.7, 0.6, 0.8, n=1), stat(0.3, 0.2, 0.4)) == "yes, CIs apart (partial seeds)"
     assert ordering_verdict(None, tie) == ""
+
+
+def test_plateau_table_reads_the_curves_of_the_level_each_run_trains_for():
+    from imagine_bench.table.render import Collected, Group, plateau_table
+
+    def run(curve, level="hard"):
+        return {"history": [{"step": 100 * (i + 1), "success": {"real": 1.0, level: value}}  # other levels ignored
+                            for i, value in enumerate(curve)]}
+
+    rising = Group("toy", "td3_plus_bc", "hard/scripted", summaries=[run([0.1, 0.2, 0.4]), run([0.1, 0.3, 0.5])])
+    flat = Group("toy", "bc", "hard/perfect", summaries=[run([0.6, 0.8, 0.78]), run([0.6, 0.8, 0.8])])
+    real_only = Group("toy", "bc", "real", summaries=[run([0.9, 0.9, 0.9], level="real")])
+    groups = {(g.domain, g.algo, g.condition): g for g in (rising, flat, real_only)}
+    table = plateau_table(Collected(groups, [], [], 0))
+    # bc averages the hard curve of hard/perfect with the real curve of real-only training, seed by seed.
+    assert "| toy | bc | 0.70 @ 100 | 0.83 @ 200 | 0.83 @ 300 | -0.01 | 200 steps (67% of the budget) |" in table
+    assert "| toy | td3_plus_bc | 0.10 @ 100 | 0.25 @ 200 | 0.45 @ 300 | +0.20 | still rising |" in table

@@ -5,19 +5,15 @@ Every figure draws only completed cells; error bars and bands are 95% bootstrap 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from imagine_bench.levels import LEVELS
 from imagine_bench.stats import bootstrap_ci
 from imagine_bench.table.grid import conditions_in_order
-
-if TYPE_CHECKING:
-    from imagine_bench.table.render import Collected
+from imagine_bench.table.render import Collected, success_by_step
 
 COLOURS = {"real": "#7f7f7f", "scripted": "#1f77b4", "kalm": "#ff7f0e", "perfect": "#2ca02c"}
 
@@ -128,11 +124,7 @@ def learning_curves(collected: Collected, domain: str, path: Path) -> Path:
 
 
 def _curve(summaries: Sequence[dict], level: str) -> tuple[np.ndarray, ...]:
-    by_step: dict[int, list[float]] = defaultdict(list)
-    for summary in summaries:
-        for point in summary["history"]:
-            if level in point["success"]:
-                by_step[int(point["step"])].append(point["success"][level])
+    by_step = success_by_step(summaries, level)
     steps = np.array(sorted(by_step))
     stats = [(np.mean(by_step[s]), *bootstrap_ci(by_step[s])) for s in steps]
     if not stats:

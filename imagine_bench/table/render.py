@@ -273,6 +273,54 @@ def aggregate_table(collected: Collected) -> str:
     return "\n".join(rows)
 
 
+def success_by_step(summaries: Sequence[dict[str, Any]], level: str) -> dict[int, list[float]]:
+    """Success on ``level`` at each evaluation step of the runs' learning curves (``history``), one value per run."""
+    by_step: dict[int, list[float]] = defaultdict(list)
+    for summary in summaries:
+        for point in summary.get("history") or []:
+            if level in point["success"]:
+                by_step[int(point["step"])].append(point["success"][level])
+    return by_step
+
+
+PLATEAU_TOLERANCE = 0.05  # a curve within this of its best success counts as having reached it
+
+
+def plateau_table(collected: Collected) -> str:
+    """Per domain and algorithm: mean success on the level each run trains for (real for real-only training), over
+    every condition and seed shown, at each evaluation; and the first evaluation within ``PLATEAU_TOLERANCE`` of the
+    curve's best. The evidence behind the step budgets: a curve still rising at its last evaluation wants more steps,
+    one at its best from the first evaluation could do with fewer."""
+    curves: dict[tuple[str, str], dict[int, list[float]]] = {}
+    for (domain, algo, condition), group in sorted(collected.groups.items()):
+        by_step = curves.setdefault((domain, algo), defaultdict(list))
+        for step, values in success_by_step(group.summaries, condition.split("/")[0]).items():
+            by_step[step] += values
+    width = max((len(c) for c in curves.values()), default=0)
+    if not width:
+        return "_No learning curve has a point yet._"
+    header = ["domain", "algorithm", *(f"evaluation {i + 1}" for i in range(width)), "gain over the last interval",
+              "at its best from"]
+    rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for (domain, algo), by_step in curves.items():
+        steps = sorted(by_step)
+        means = [float(np.mean(by_step[step])) for step in steps]
+        points = [f"{mean:.2f} @ {step:,}" for step, mean in zip(steps, means)] + [""] * (width - len(steps))
+        gain = f"{round(means[-1] - means[-2], 2) + 0.0:+.2f}" if len(means) > 1 else ""  # + 0.0: no "-0.00"
+        rows.append(f"| {domain} | {algo} | " + " | ".join(points) + f" | {gain} | {_plateau_verdict(steps, means)} |")
+    return "\n".join(rows)
+
+
+def _plateau_verdict(steps: Sequence[int], means: Sequence[float]) -> str:
+    if not steps:
+        return ""
+    if len(means) > 1 and means[-1] - means[-2] > PLATEAU_TOLERANCE:
+        return "still rising"
+    best = max(means)
+    first = next(step for step, mean in zip(steps, means) if mean >= best - PLATEAU_TOLERANCE)
+    return f"{first:,} steps ({first / steps[-1]:.0%} of the budget)"
+
+
 @dataclass
 class Cost:
     """Measured CPU time of a table's cells (one torch thread per cell, so CPU hours are core-hours)."""
@@ -472,6 +520,13 @@ def readme_text(table: DictConfig, cells: Sequence[Cell], collected: Collected, 
             if path.stem.endswith(f"_{domain}"):
                 lines += [f"![{path.stem}](figures/{path.name})", ""]
     lines += ["## Budget and cost", "", _budget_text(table), "", cost.rows, "", cost_text(cost), ""]
+    lines += ["### Where the learning curves level off", "",
+              "The evidence behind the step budgets. Mean success on the level each run trains for (`real` for "
+              "real-only training), over every condition and seed above, at each evaluation (`success @ step`). "
+              f"`at its best from`: the first evaluation within {PLATEAU_TOLERANCE} of the curve's best. `still "
+              f"rising`: the curve gains more than {PLATEAU_TOLERANCE} over its last interval, so the budget stops it "
+              "before its plateau; a smaller gain may be noise or slow growth. The per-condition curves are in the "
+              "figures above.", "", plateau_table(collected), ""]
     if collected.failed:
         lines += ["## Failed cells", ""] + [f"- `{s['cell']}`: {s.get('error')}" for s in collected.failed] + [""]
     if collected.stale:
