@@ -190,6 +190,25 @@ def test_readme_table_status_command_runs(capsys):
     assert "cells complete" in capsys.readouterr().out
 
 
+def test_readme_table_run_commands_select_their_cells(tmp_path, capsys):
+    """Every ``table run`` line of the README but the smoke test (a slow test runs that one) as written, with
+    ``--limit 0`` (no cell runs) and a scratch output in place of its own."""
+    import shlex
+
+    from conftest import ROOT
+
+    lines = [line.split(" #")[0] for line in (ROOT / "README.md").read_text().splitlines()
+             if line.startswith(".venv/bin/python -m imagine_bench.table run") and "/tmp/table-smoke" not in line]
+    cells = expand(load_table("reference"), action_kinds())
+    assert len(lines) >= 4 and any("include_optional=true" in line for line in lines)
+    for line in lines:
+        argv = [arg for arg in shlex.split(line)[3:] if not arg.startswith(("output=", "runs_dir="))]
+        assert main([*argv, "--limit", "0", f"output={tmp_path}/out", f"runs_dir={tmp_path}/runs"]) == 0, line
+        size = len(cells) if "include_optional=true" in line else sum(not c.optional for c in cells)
+        assert f"0 of {size} cells complete" in capsys.readouterr().out, line
+    assert not (tmp_path / "out").exists()
+
+
 def test_render_outside_results_leaves_the_project_readme_alone(tmp_path, capsys, monkeypatch):
     """A smoke-test table written elsewhere (e.g. a tiny-budget check) must not replace the README's reference numbers."""
     from pathlib import Path
