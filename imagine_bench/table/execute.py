@@ -139,9 +139,26 @@ def summarize_cell(cell: Cell, table_name: str, results: dict[str, Any], cost: d
         "overrides": list(cell.overrides),
         "launch_command": "python launch.py " + " ".join(shlex.quote(o) for o in cell.overrides),
         **provenance,
-        "host": {"cpus": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version()},
+        "host": host(),
         "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def host() -> dict[str, Any]:
+    """The machine a cell ran on. It names the CPU model because the same cell's CPU time differs between machines of
+    the same core count, so a cost table mixing machines needs it to be read."""
+    return {"cpus": os.cpu_count(), "cpu": _cpu_model(), "machine": platform.machine(),
+            "python": platform.python_version()}
+
+
+def _cpu_model() -> str | None:
+    try:  # Linux names the model here; platform.processor() is often empty or just the architecture there
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
 
 
 def _algo_class(algo_cfg: dict[str, Any], domain: str) -> str | None:
