@@ -59,9 +59,16 @@ def read_summary(path: Path) -> dict[str, Any] | None:
         return None
 
 
+def summary_status(cell: Cell, summary: dict[str, Any] | None) -> str | None:
+    """What a stored summary says of ``cell`` (``completed`` or ``failed``): None without one, or when it was made
+    with other overrides (an older budget), since it then answers another cell."""
+    if not summary or summary.get("overrides") != list(cell.overrides):
+        return None
+    return summary.get("status")
+
+
 def is_complete(cell: Cell, output: Path) -> bool:
-    summary = read_summary(cell.summary_path(output))
-    return bool(summary) and summary.get("status") == "completed" and summary.get("overrides") == list(cell.overrides)
+    return summary_status(cell, read_summary(cell.summary_path(output))) == "completed"
 
 
 def pending_cells(cells: Iterable[Cell], output: Path) -> list[Cell]:

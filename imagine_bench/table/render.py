@@ -25,7 +25,7 @@ from omegaconf import DictConfig
 from imagine_bench.levels import LEVELS
 from imagine_bench.stats import bootstrap_ci, iqm_with_ci, sample_std
 from imagine_bench.table.baselines import RANDOM, read_baselines
-from imagine_bench.table.execute import read_summary
+from imagine_bench.table.execute import read_summary, summary_status
 from imagine_bench.table.grid import Cell, block_is_optional, block_seeds, conditions_in_order
 
 NOVEL_LEVELS = ("easy", "hard")
@@ -81,28 +81,22 @@ def collect(cells: Sequence[Cell], table: DictConfig) -> Collected:
     groups: dict[tuple[str, str, str], Group] = {}
     missing, failed = [], []
     found = {cell.key: read_summary(cell.summary_path(output)) for cell in cells}
-
-    def answers(cell: Cell) -> bool:
-        summary = found[cell.key]
-        return (bool(summary) and summary.get("overrides") == list(cell.overrides)
-                and summary.get("status") == "completed")
-
+    status = {cell.key: summary_status(cell, found[cell.key]) for cell in cells}
     # An optional (domain, algo, condition) is shown once any of its optional seeds has a result, with the others as
     # missing seeds; with none it is not part of the table.
-    optional_shown = {_group_key(c) for c in cells if c.optional and answers(c)}
+    optional_shown = {_group_key(c) for c in cells if c.optional and status[c.key] == "completed"}
     for cell in cells:
         key = _group_key(cell)
         if cell.optional and key not in optional_shown:
             continue
         group = groups.setdefault(key, Group(*key))
         group.expected.append(cell)
-        summary = found[cell.key]
-        if answers(cell):
-            group.summaries.append(summary)
+        if status[cell.key] == "completed":
+            group.summaries.append(found[cell.key])
         else:
             missing.append(cell)
-            if summary and summary.get("status") == "failed" and summary.get("overrides") == list(cell.overrides):
-                failed.append(summary)
+            if status[cell.key] == "failed":
+                failed.append(found[cell.key])
     known = {str(c.summary_path(output)) for c in cells}
     stale = sum(1 for p in (output / "cells").rglob("*.json") if str(p) not in known) if (output / "cells").is_dir() else 0
     return Collected(groups, missing, failed, stale, read_baselines(table, sorted({c.domain for c in cells})))
